@@ -1,0 +1,39 @@
+# Two commands set everything up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check -q
+
+.PHONY: demo test test-fast bench bench-quick lint typecheck clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(PY) pyproject.toml
+	$(PIP) install -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install -e '.[dev]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m ledger.demo
+
+test: $(VENV)/.installed-dev
+	$(PY) -m pytest
+
+lint: $(VENV)/.installed-dev
+	$(VENV)/bin/ruff check ledger tests bench
+
+typecheck: $(VENV)/.installed-dev
+	$(VENV)/bin/mypy
+
+bench: $(VENV)/.installed-dev
+	$(PY) -m bench
+
+bench-quick: $(VENV)/.installed-dev
+	$(PY) -m bench --quick
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .hypothesis

@@ -1,0 +1,1 @@
+"""Side-by-side benchmarks: the ledger against a peer measured in the same run."""

@@ -1,0 +1,145 @@
+"""The Python client: ``ledger.connect(path)`` and the ``Ledger`` it returns."""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ledger.cursor import Cursor
+from ledger.errors import InterfaceError, OccConflictError
+from ledger.journal.journal import Journal
+from ledger.journal.limits import Limits
+from ledger.journal.transaction import Transaction
+from ledger.query.context import BlockAddress
+from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
+
+T = TypeVar("T")
+MEMORY = ":memory:"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The ledger digest: the merkle root over every blockHash, and the tip it covers."""
+
+    digest: bytes
+    tip: BlockAddress
+
+    def tip_ion_text(self) -> str:
+        return f'{{strandId:"{self.tip.strand_id}",sequenceNo:{self.tip.sequence_no}}}'
+
+
+class Ledger:
+    """An open ledger.  Thread-safe: each thread may run its own transactions."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str] = MEMORY,
+        *,
+        readonly: bool = False,
+        limits: Limits | None = None,
+        map_size: int = DEFAULT_MAP_SIZE,
+    ) -> None:
+        self._tempdir: str | None = None
+        text = os.fspath(path)
+        if text == MEMORY:
+            self._tempdir = tempfile.mkdtemp(prefix="ledger-")
+            text = os.path.join(self._tempdir, "memory.ledger")
+        self.path = text
+        self._store = LmdbStore(text, readonly=readonly, map_size=map_size)
+        try:
+            name = os.path.splitext(os.path.basename(os.path.abspath(text)))[0]
+            self.journal = Journal(self._store, limits, name=name)
+        except BaseException:
+            self._store.close()
+            raise
+        self._closed = False
+
+    # -- statements and transactions --------------------------------------------------
+    def transaction(self) -> Transaction:
+        """A new transaction; use as a context manager (commit on success, abort on error)."""
+        self._check_open()
+        return Transaction(self.journal)
+
+    def execute(self, statement: str, *params: Any) -> Cursor:
+        """Run one statement in its own transaction and commit it."""
+        with self.transaction() as tx:
+            return tx.execute(statement, *params)
+
+    def execute_lambda(
+        self,
+        fn: Callable[[Transaction], T],
+        *,
+        retries: int = 4,
+        backoff: float = 0.01,
+    ) -> T:
+        """Run ``fn(tx)`` in a transaction, retrying it on OCC conflicts (as QLDB drivers do).
+
+        Backoff is exponential with full jitter, starting at ``backoff`` seconds.
+        """
+        attempt = 0
+        while True:
+            try:
+                with self.transaction() as tx:
+                    return fn(tx)
+            except OccConflictError:
+                if attempt >= retries:
+                    raise
+                time.sleep(random.uniform(0, backoff * (2**attempt)))
+                attempt += 1
+
+    # -- the journal ------------------------------------------------------------------
+    def digest(self) -> Digest:
+        """The digest of the whole journal and its tip address."""
+        self._check_open()
+        txn = self._store.read()
+        try:
+            digest, seq = self.journal.digest(txn)
+        finally:
+            txn.close()
+        return Digest(digest, self.journal.address(seq))
+
+    @property
+    def strand_id(self) -> str:
+        return self.journal.strand_id
+
+    # -- life cycle ---------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._store.close()
+        if self._tempdir is not None:
+            shutil.rmtree(self._tempdir, ignore_errors=True)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise InterfaceError(f"ledger {self.path} is closed")
+
+    def __repr__(self) -> str:
+        return f"<Ledger {self.path!r}>"
+
+
+def connect(
+    path: str | os.PathLike[str] = MEMORY,
+    *,
+    readonly: bool = False,
+    limits: Limits | None = None,
+    map_size: int = DEFAULT_MAP_SIZE,
+) -> Ledger:
+    """Open the ledger at ``path`` (a directory), creating it if missing.
+
+    ``":memory:"`` gives a throwaway ledger in a temporary directory, removed on close.
+    """
+    return Ledger(path, readonly=readonly, limits=limits, map_size=map_size)

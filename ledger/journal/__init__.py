@@ -1,0 +1,1 @@
+"""The journal: blocks from transactions, commit with OCC, history, digests."""

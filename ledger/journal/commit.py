@@ -1,0 +1,293 @@
+"""Commit: check a transaction's read set and append its block, in one write.
+
+Inside one LMDB write transaction: the optimistic-concurrency check (nothing the
+transaction read changed after its snapshot), then the block (QLDB's format and
+hashes), the ledger-tree nodes, the summary tables, indexes, history and catalog.
+Either all of it is written, durably, or none of it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass
+from typing import Any
+
+from ledger import ion
+from ledger.errors import LimitExceededError, OccConflictError
+from ledger.hashing import (
+    dot,
+    ion_hash,
+    merkle_root,
+    revision_hash,
+    statement_digest,
+    tree,
+)
+from ledger.journal import catalog
+from ledger.journal.journal import Journal, NodeStore
+from ledger.journal.transaction import Pending, Transaction, index_value
+from ledger.query.context import BlockAddress, TableInfo
+from ledger.storage import layout
+from ledger.storage.kv import WriteTxn
+
+
+@dataclass
+class _Revision:
+    """One revision of the block being built, with what the summary needs."""
+
+    table: TableInfo
+    doc_id: str
+    version: int
+    data: Any  # None for a deleted document's final revision
+    encoded: bytes
+    base: layout.DocHeader | None
+    hash: bytes
+    statements: list[int]
+    is_catalog: bool = False
+
+
+def commit(journal: Journal, tx: Transaction) -> BlockAddress:
+    """Write ``tx`` as the next block; raises OccConflictError and writes nothing."""
+    return journal.store.write(lambda w: _commit_in(journal, w, tx))
+
+
+def _commit_in(journal: Journal, w: WriteTxn, tx: Transaction) -> BlockAddress:
+    tip = journal.tip(w)
+    check_conflicts(journal, w, tx)
+    seq = tip.seq + 1
+    moment_ms = max(_now_ms(), tip.timestamp_ms)
+    tx_time = _ms_timestamp(moment_ms)
+    address = journal.address(seq)
+    tables = journal.tables(w)
+    revisions = _revisions(w, tx, tables, tx_time)
+    block = _block(journal, tx, revisions, address, tx_time, tip.block_hash)
+    _check_size(journal, revisions)
+    _write_block(w, seq, block, moment_ms)
+    _apply_catalog(journal, w, tx, tables, seq)
+    for idx, rev in enumerate(revisions):
+        if rev.is_catalog:
+            _record_revision(w, rev, seq, idx, moment_ms)
+        else:
+            _apply_revision(w, rev, seq, moment_ms, tx.id, idx)
+    for table_id in {rev.table.table_id for rev in revisions}:
+        w.put("table_seq", layout.ident(table_id), layout.u64(seq))
+    return address
+
+
+# -- optimistic concurrency ---------------------------------------------------------------
+def check_conflicts(journal: Journal, w: WriteTxn, tx: Transaction) -> None:
+    if journal.tip(w).seq == tx.snapshot_seq:
+        return  # nothing committed since the snapshot
+    reads = tx.reads
+    if (reads.catalog or tx.catalog_changes) and journal.catalog_seq(w) != tx.snapshot_catalog_seq:
+        raise _conflict(tx, "the catalog (a table or index) changed")
+    for (table_id, doc_id), seen in reads.docs.items():
+        value = w.get("docs", layout.doc_key(table_id, doc_id))
+        now = -1 if value is None else layout.decode_doc_header(value).seq
+        if now != seen:
+            raise _conflict(tx, f"document {doc_id} changed")
+    for table_id in reads.tables:
+        changed = w.get("table_seq", layout.ident(table_id))
+        if changed is not None and layout.read_u64(changed) > tx.snapshot_seq:
+            raise _conflict(tx, f"table {table_id} changed after it was scanned")
+    for table_id, start, stop in reads.ranges:
+        _check_range(w, tx, table_id, start, stop)
+
+
+def _check_range(w: WriteTxn, tx: Transaction, table_id: str, start: bytes, stop: bytes | None) -> None:
+    """A phantom check: no document in the index range was written after the snapshot."""
+    for key, _ in w.range("index", start, stop):
+        doc_id = layout.index_doc_id(key)
+        value = w.get("docs", layout.doc_key(table_id, doc_id))
+        if value is not None and layout.decode_doc_header(value).seq > tx.snapshot_seq:
+            raise _conflict(tx, f"document {doc_id} entered a range this transaction read")
+
+
+def _conflict(tx: Transaction, why: str) -> OccConflictError:
+    return OccConflictError(
+        f"transaction {tx.id} conflicts with a concurrent commit: {why}; "
+        "nothing was written (retry the transaction)"
+    )
+
+
+# -- building the block ---------------------------------------------------------------------
+def _revisions(
+    w: WriteTxn, tx: Transaction, tables: dict[str, TableInfo], tx_time: _dt.datetime
+) -> list[_Revision]:
+    out = []
+    for table_id, info in tx.catalog_changes.items():
+        previous = tables.get(table_id)
+        version = 0 if previous is None else _catalog_version(w, table_id) + 1
+        record = catalog.to_record(info)
+        out.append(_make(tx, info, table_id, version, record, ion.dumps(record), None, tx_time,
+                         tx.catalog_statements[table_id], is_catalog=True))
+    for pending in tx.docs.values():
+        info = tx.table_by_id(pending.table_id)
+        assert info is not None
+        out.append(_from_pending(tx, info, pending, tx_time))
+    return out
+
+
+def _from_pending(tx: Transaction, info: TableInfo, p: Pending, tx_time: _dt.datetime) -> _Revision:
+    return _make(tx, info, p.doc_id, p.version, p.data, p.encoded, p.base, tx_time, p.statements)
+
+
+def _make(
+    tx: Transaction,
+    info: TableInfo,
+    doc_id: str,
+    version: int,
+    data: Any,
+    encoded: bytes,
+    base: layout.DocHeader | None,
+    tx_time: _dt.datetime,
+    statements: list[int],
+    *,
+    is_catalog: bool = False,
+) -> _Revision:
+    metadata = {"id": doc_id, "version": version, "txTime": tx_time, "txId": tx.id}
+    digest = revision_hash(metadata, data)
+    return _Revision(info, doc_id, version, data, encoded, base, digest, statements, is_catalog)
+
+
+def _catalog_version(w: WriteTxn, table_id: str) -> int:
+    """The newest version of a table's catalog document (its revision count - 1)."""
+    for key, _ in w.prefix("revisions", layout.revision_prefix(table_id), reverse=True):
+        return layout.read_revision_key(key)[1]
+    return -1
+
+
+def _block(
+    journal: Journal,
+    tx: Transaction,
+    revisions: list[_Revision],
+    address: BlockAddress,
+    tx_time: _dt.datetime,
+    previous_hash: bytes,
+) -> dict[str, Any]:
+    info = transaction_info(tx, revisions)
+    entries = [ion_hash(info)]
+    if revisions:
+        entries.append(merkle_root([r.hash for r in revisions]))
+    entries_hash = merkle_root(entries)
+    block: dict[str, Any] = {
+        "blockAddress": address.to_ion(),
+        "transactionId": tx.id,
+        "blockTimestamp": tx_time,
+        "blockHash": dot(entries_hash, previous_hash),
+        "entriesHash": entries_hash,
+    }
+    if previous_hash:
+        block["previousBlockHash"] = previous_hash
+    block["entriesHashList"] = entries
+    block["transactionInfo"] = info
+    block["revisions"] = [_revision_value(r, address, tx_time, tx.id) for r in revisions]
+    return block
+
+
+def transaction_info(tx: Transaction, revisions: list[_Revision]) -> dict[str, Any]:
+    statements = [
+        {
+            "statement": s.text,
+            "startTime": s.start_time,
+            "statementDigest": statement_digest(s.text, list(s.params)),
+        }
+        for s in tx.statements
+    ]
+    documents = {
+        r.doc_id: {
+            "tableName": catalog.CATALOG_TABLE_NAME if r.is_catalog else r.table.name,
+            "tableId": catalog.CATALOG_TABLE_ID if r.is_catalog else r.table.table_id,
+            "statements": r.statements,
+        }
+        for r in revisions
+    }
+    return {"statements": statements, "documents": documents}
+
+
+def _revision_value(
+    r: _Revision, address: BlockAddress, tx_time: _dt.datetime, tx_id: str
+) -> dict[str, Any]:
+    value: dict[str, Any] = {"blockAddress": address.to_ion(), "hash": r.hash}
+    if r.data is not None:
+        value["data"] = r.data
+    value["metadata"] = {"id": r.doc_id, "version": r.version, "txTime": tx_time, "txId": tx_id}
+    return value
+
+
+def _check_size(journal: Journal, revisions: list[_Revision]) -> None:
+    size = sum(len(r.encoded) for r in revisions)
+    if size > journal.limits.transaction_size:
+        raise LimitExceededError(
+            f"transaction writes {size} bytes of documents; the limit is {journal.limits.transaction_size}"
+        )
+
+
+# -- writing the summary ----------------------------------------------------------------------
+def _write_block(w: WriteTxn, seq: int, block: dict[str, Any], moment_ms: int) -> None:
+    w.put("blocks", layout.block_key(seq), ion.dumps(block))
+    tree.append_leaf(NodeStore(w), seq, block["blockHash"])
+    w.put("times", layout.times_key(moment_ms, seq), b"")
+
+
+def _apply_catalog(
+    journal: Journal, w: WriteTxn, tx: Transaction, tables: dict[str, TableInfo], seq: int
+) -> None:
+    if not tx.catalog_changes:
+        return
+    for table_id, info in tx.catalog_changes.items():
+        before = tables.get(table_id)
+        w.put("tables", layout.ident(table_id), catalog.encode(info))
+        _sync_indexes(w, before, info)
+    Journal.set_catalog_seq(w, seq)
+
+
+def _sync_indexes(w: WriteTxn, before: TableInfo | None, after: TableInfo) -> None:
+    """Build indexes the DDL created (from committed documents); purge dropped ones."""
+    old = {ix.index_id for ix in before.indexes} if before else set()
+    new = {ix.index_id for ix in after.indexes}
+    for index in after.indexes:
+        if index.index_id in old:
+            continue
+        for key, value in w.prefix("docs", layout.doc_prefix(after.table_id)):
+            data = ion.loads(layout.doc_data(value))
+            doc_id = layout.doc_id_of(key)
+            w.put("index", layout.index_key(index.index_id, index_value(data, index.field), doc_id), b"")
+    for index_id in old - new:
+        for key, _ in list(w.prefix("index", layout.ident(index_id))):
+            w.delete("index", key)
+
+
+def _apply_revision(w: WriteTxn, rev: _Revision, seq: int, ms: int, tx_id: str, idx: int) -> None:
+    table_id, doc_id = rev.table.table_id, rev.doc_id
+    key = layout.doc_key(table_id, doc_id)
+    old = w.get("docs", key)
+    if old is not None:
+        old_data = ion.loads(layout.doc_data(old))
+        for index in rev.table.indexes:
+            w.delete("index", layout.index_key(index.index_id, index_value(old_data, index.field), doc_id))
+    if rev.data is None:
+        if old is not None:
+            w.delete("docs", key)
+    else:
+        header = layout.DocHeader(rev.version, seq, ms, rev.hash, tx_id)
+        w.put("docs", key, layout.encode_doc(header, rev.encoded))
+        for index in rev.table.indexes:
+            w.put("index", layout.index_key(index.index_id, index_value(rev.data, index.field), doc_id), b"")
+    _record_revision(w, rev, seq, idx, ms)
+
+
+def _record_revision(w: WriteTxn, rev: _Revision, seq: int, idx: int, ms: int) -> None:
+    table_id = catalog.CATALOG_TABLE_ID if rev.is_catalog else rev.table.table_id
+    w.put("revisions", layout.revision_key(rev.doc_id, rev.version), layout.location(seq, idx, ms))
+    w.put("history", layout.history_key(table_id, seq, idx),
+          layout.ident(rev.doc_id) + rev.version.to_bytes(4, "big"))
+
+
+def _now_ms() -> int:
+    return int(_dt.datetime.now(_dt.UTC).timestamp() * 1000)
+
+
+def _ms_timestamp(ms: int) -> _dt.datetime:
+    from ledger.journal.transaction import ms_timestamp
+
+    return ms_timestamp(ms)

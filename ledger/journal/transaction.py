@@ -1,0 +1,475 @@
+"""A ledger transaction: one snapshot, a read set, and buffered writes.
+
+It implements the query layer's ``QueryContext``: reads come from the LMDB snapshot
+taken at BEGIN, overlaid with this transaction's own writes, and are recorded (documents
+by version, scanned tables, index ranges, the catalog) so that commit can check, inside
+the write transaction, that nothing read has changed since — QLDB's optimistic
+concurrency.  Writes stay in memory until commit turns them into one block.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ledger import ion, query
+from ledger.cursor import Cursor
+from ledger.errors import (
+    DataError,
+    InterfaceError,
+    LimitExceededError,
+    NotSupportedError,
+    ProgrammingError,
+    TransactionExpiredError,
+)
+from ledger.journal import catalog
+from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, Bound, DocRecord, TableInfo
+from ledger.storage import layout
+from ledger.storage.kv import ReadTxn, prefix_end
+
+if TYPE_CHECKING:
+    from ledger.journal.journal import Journal
+
+
+@dataclass
+class Pending:
+    """A document this transaction wrote: its next revision (data None = deleted)."""
+
+    table_id: str
+    doc_id: str
+    version: int
+    data: Any
+    encoded: bytes  # Ion binary of data (b"" when deleted)
+    base: layout.DocHeader | None  # the committed revision it replaces
+    statements: list[int] = field(default_factory=list)
+
+
+@dataclass
+class StatementRecord:
+    text: str
+    params: tuple[Any, ...]
+    start_time: _dt.datetime
+
+
+@dataclass
+class ReadSet:
+    docs: dict[tuple[str, str], int] = field(default_factory=dict)  # -> seq seen, -1 absent
+    tables: set[str] = field(default_factory=set)  # fully scanned
+    ranges: list[tuple[str, bytes, bytes | None]] = field(default_factory=list)  # index ranges
+    catalog: bool = False
+
+
+class Transaction:
+    """Use as ``with db.transaction() as tx:``; commits on success, aborts on error."""
+
+    def __init__(self, journal: Journal) -> None:
+        self.journal = journal
+        self.limits = journal.limits
+        self.id = ion.new_id()
+        self._snap: ReadTxn | None = journal.store.read()
+        tip = journal.tip(self._snap)
+        self.snapshot_seq = tip.seq
+        self.snapshot_catalog_seq = journal.catalog_seq(self._snap)
+        self._committed_tables = journal.tables(self._snap)
+        self._started = time.monotonic()
+        self._clock = ion.now_ms()
+        self.statements: list[StatementRecord] = []
+        self.docs: dict[tuple[str, str], Pending] = {}
+        self.catalog_changes: dict[str, TableInfo] = {}
+        self.catalog_statements: dict[str, list[int]] = {}
+        self.reads = ReadSet()
+        self.state = "open"  # open | committed | aborted
+        self.block_address: BlockAddress | None = None
+
+    # -- the public face -----------------------------------------------------------
+    def execute(self, statement: str, *params: Any) -> Cursor:
+        self._check_open()
+        if len(statement) > self.limits.statement_length:
+            raise LimitExceededError(
+                f"statement is {len(statement)} characters; the limit is {self.limits.statement_length}"
+            )
+        self.statements.append(StatementRecord(statement, tuple(params), ion.now_ms()))
+        try:
+            rows = query.execute(self, statement, params)
+        except BaseException:
+            self.statements.pop()
+            raise
+        return Cursor(rows, statement)
+
+    def commit(self) -> None:
+        self._check_open()
+        from ledger.journal.commit import commit
+
+        self._release_snapshot()
+        try:
+            if self.has_writes:
+                self.block_address = commit(self.journal, self)
+        except BaseException:
+            self.state = "aborted"
+            raise
+        self.state = "committed"
+
+    def abort(self) -> None:
+        if self.state == "open":
+            self.state = "aborted"
+            self._release_snapshot()
+
+    def __enter__(self) -> Transaction:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if exc_type is None and self.state == "open":
+            self.commit()
+        else:
+            self.abort()
+
+    def __del__(self) -> None:
+        if getattr(self, "_snap", None) is not None:
+            self._release_snapshot()
+
+    @property
+    def has_writes(self) -> bool:
+        return bool(self.docs or self.catalog_changes)
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self._started
+
+    def _release_snapshot(self) -> None:
+        if self._snap is not None:
+            self._snap.close()
+            self._snap = None
+
+    def _check_open(self) -> None:
+        if self.state != "open":
+            raise InterfaceError(f"transaction {self.id} is already {self.state}")
+        if self.elapsed > self.limits.transaction_timeout:
+            self.abort()
+            raise TransactionExpiredError(
+                f"transaction {self.id} expired: open {self.elapsed:.1f}s, "
+                f"the limit is {self.limits.transaction_timeout}s"
+            )
+
+    @property
+    def snap(self) -> ReadTxn:
+        if self._snap is None:
+            raise InterfaceError(f"transaction {self.id} is already {self.state}")
+        return self._snap
+
+    # -- QueryContext: identity and clock --------------------------------------------
+    @property
+    def transaction_id(self) -> str:
+        return self.id
+
+    def now(self) -> _dt.datetime:
+        return self._clock
+
+    # -- QueryContext: catalog --------------------------------------------------------
+    def _all_tables(self) -> dict[str, TableInfo]:
+        self.reads.catalog = True
+        if not self.catalog_changes:
+            return self._committed_tables
+        return {**self._committed_tables, **self.catalog_changes}
+
+    def table(self, name: str) -> TableInfo | None:
+        for info in self._all_tables().values():
+            if info.name == name and info.status == ACTIVE:
+                return info
+        return None
+
+    def table_by_id(self, table_id: str) -> TableInfo | None:
+        return self._all_tables().get(table_id)
+
+    def tables(self) -> list[TableInfo]:
+        return list(self._all_tables().values())
+
+    def _active_table(self, table_id: str) -> TableInfo:
+        info = self.table_by_id(table_id)
+        if info is None:
+            raise ProgrammingError(f"no table with id {table_id!r}")
+        if info.status != ACTIVE:
+            raise ProgrammingError(f"table {info.name!r} ({table_id}) was dropped")
+        return info
+
+    # -- QueryContext: reads ------------------------------------------------------------
+    def scan(self, table_id: str) -> Iterator[DocRecord]:
+        self.reads.tables.add(table_id)
+        prefix = layout.doc_prefix(table_id)
+        for key, value in self.snap.prefix("docs", prefix):
+            doc_id = layout.doc_id_of(key)
+            pending = self.docs.get((table_id, doc_id))
+            if pending is None:
+                yield self._record(table_id, doc_id, value)
+            elif pending.data is not None:
+                yield self._pending_record(pending)
+        for pending in list(self.docs.values()):
+            if pending.table_id == table_id and pending.base is None and pending.data is not None:
+                yield self._pending_record(pending)
+
+    def get(self, table_id: str, doc_id: str) -> DocRecord | None:
+        pending = self.docs.get((table_id, doc_id))
+        if pending is not None:
+            return None if pending.data is None else self._pending_record(pending)
+        if len(doc_id) != layout.ID_LEN or not doc_id.isascii():
+            return None
+        value = self.snap.get("docs", layout.doc_key(table_id, doc_id))
+        self.reads.docs[(table_id, doc_id)] = -1 if value is None else layout.decode_doc_header(value).seq
+        return None if value is None else self._record(table_id, doc_id, value)
+
+    def _header(self, table_id: str, doc_id: str) -> layout.DocHeader | None:
+        value = self.snap.get("docs", layout.doc_key(table_id, doc_id))
+        return None if value is None else layout.decode_doc_header(value)
+
+    def index_range(
+        self,
+        table_id: str,
+        field_name: str,
+        low: Bound | None,
+        high: Bound | None,
+        *,
+        descending: bool = False,
+    ) -> Iterator[DocRecord]:
+        info = self.table_by_id(table_id)
+        index = info.index_on(field_name) if info else None
+        if info is None or index is None:
+            raise ProgrammingError(f"no index on {field_name!r} of table {table_id!r}")
+        start, stop = key_range(index.index_id, low, high)
+        self.reads.ranges.append((table_id, start, stop))
+        keyed = self._committed_in_range(table_id, start, stop, descending)
+        overlay = self._pending_in_range(table_id, field_name, index.index_id, start, stop)
+        if overlay:
+            keyed = iter(sorted([*keyed, *overlay], key=lambda kv: kv[0], reverse=descending))
+        for _, record in keyed:
+            yield record
+
+    def _committed_in_range(
+        self, table_id: str, start: bytes, stop: bytes | None, descending: bool
+    ) -> Iterator[tuple[bytes, DocRecord]]:
+        for key, _ in self.snap.range("index", start, stop, reverse=descending):
+            doc_id = layout.index_doc_id(key)
+            if (table_id, doc_id) in self.docs:
+                continue  # overlaid by this transaction's own write
+            value = self.snap.get("docs", layout.doc_key(table_id, doc_id))
+            if value is None:
+                continue
+            record = self._record(table_id, doc_id, value)
+            self.reads.docs[(table_id, doc_id)] = layout.decode_doc_header(value).seq
+            yield key, record
+
+    def _pending_in_range(
+        self, table_id: str, field_name: str, index_id: str, start: bytes, stop: bytes | None
+    ) -> list[tuple[bytes, DocRecord]]:
+        found = []
+        for pending in self.docs.values():
+            if pending.table_id != table_id or pending.data is None:
+                continue
+            key = layout.index_key(index_id, index_value(pending.data, field_name), pending.doc_id)
+            if key >= start and (stop is None or key < stop):
+                found.append((key, self._pending_record(pending)))
+        return found
+
+    def history(
+        self,
+        table_id: str,
+        start: _dt.datetime | None,
+        end: _dt.datetime | None,
+        doc_id: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        from ledger.journal.history import history
+
+        return history(self.journal, self.snap, table_id, start, end, doc_id)
+
+    def _record(self, table_id: str, doc_id: str, value: bytes) -> DocRecord:
+        header = layout.decode_doc_header(value)
+        raw = layout.doc_data(value)
+        return DocRecord(
+            table_id=table_id,
+            doc_id=doc_id,
+            version=header.version,
+            block_address=self.journal.address(header.seq),
+            hash=header.hash,
+            tx_time=ms_timestamp(header.tx_time_ms),
+            tx_id=header.tx_id,
+            _load=lambda: ion.loads(raw),
+        )
+
+    def _pending_record(self, pending: Pending) -> DocRecord:
+        return DocRecord(
+            table_id=pending.table_id,
+            doc_id=pending.doc_id,
+            version=pending.version,
+            block_address=BlockAddress(self.journal.strand_id, -1),
+            hash=b"",
+            tx_time=self._clock,
+            tx_id=self.id,
+            _data=pending.data,
+            _loaded=True,
+        )
+
+    # -- QueryContext: DDL ------------------------------------------------------------------
+    def _change_table(self, info: TableInfo) -> None:
+        self.catalog_changes[info.table_id] = info
+        _mark(self.catalog_statements.setdefault(info.table_id, []), len(self.statements) - 1)
+
+    def _check_active_limit(self) -> None:
+        active = sum(1 for t in self._all_tables().values() if t.status == ACTIVE)
+        if active >= self.limits.active_tables:
+            raise LimitExceededError(
+                f"a ledger may have {self.limits.active_tables} active tables; it has {active}"
+            )
+
+    def create_table(self, name: str, tags: Any = None) -> str:
+        catalog.check_table_name(name)
+        if self.table(name) is not None:
+            raise ProgrammingError(f"a table named {name!r} already exists")
+        self._check_active_limit()
+        info = catalog.new_table(name, tags)
+        self._change_table(info)
+        return info.table_id
+
+    def drop_table(self, table_id: str) -> None:
+        info = self._active_table(table_id)
+        self._change_table(catalog.with_status(info, INACTIVE))
+
+    def undrop_table(self, table_id: str) -> None:
+        info = self.table_by_id(table_id)
+        if info is None:
+            raise ProgrammingError(f"no table with id {table_id!r}")
+        if info.status == ACTIVE:
+            raise ProgrammingError(f"table {info.name!r} ({table_id}) is active: nothing to undrop")
+        if self.table(info.name) is not None:
+            raise ProgrammingError(
+                f"cannot undrop {info.name!r}: an active table already has that name"
+            )
+        self._check_active_limit()
+        self._change_table(catalog.with_status(info, ACTIVE))
+
+    def create_index(self, table_id: str, field_name: str) -> str:
+        info = self._active_table(table_id)
+        if not field_name:
+            raise ProgrammingError("an index needs a field name")
+        if info.index_on(field_name) is not None:
+            raise ProgrammingError(f"table {info.name!r} already has an index on {field_name!r}")
+        if len(info.indexes) >= self.limits.indexes_per_table:
+            raise LimitExceededError(
+                f"table {info.name!r} has {len(info.indexes)} indexes; "
+                f"the limit is {self.limits.indexes_per_table}"
+            )
+        changed = catalog.with_index(info, field_name)
+        self._change_table(changed)
+        return changed.indexes[-1].index_id
+
+    def drop_index(self, table_id: str, index_id: str) -> None:
+        info = self._active_table(table_id)
+        if not any(ix.index_id == index_id for ix in info.indexes):
+            raise ProgrammingError(f"table {info.name!r} has no index with id {index_id!r}")
+        self._change_table(catalog.without_index(info, index_id))
+
+    # -- QueryContext: DML ------------------------------------------------------------------
+    def insert(self, table_id: str, data: Any) -> str:
+        self._active_table(table_id)
+        doc_id = ion.new_id()
+        self._write(Pending(table_id, doc_id, 0, data, self._encode(data), None))
+        return doc_id
+
+    def update(self, table_id: str, doc_id: str, data: Any) -> None:
+        self._active_table(table_id)
+        current = self._existing(table_id, doc_id)
+        if isinstance(current, Pending):
+            current.data, current.encoded = data, self._encode(data)
+            self._mark(current)
+            return
+        self._write(Pending(table_id, doc_id, current.version + 1, data, self._encode(data), current))
+
+    def delete(self, table_id: str, doc_id: str) -> None:
+        self._active_table(table_id)
+        current = self._existing(table_id, doc_id)
+        if isinstance(current, Pending):
+            current.data, current.encoded = None, b""
+            self._mark(current)
+            return
+        self._write(Pending(table_id, doc_id, current.version + 1, None, b"", current))
+
+    def redact(self, block_address: BlockAddress, table_id: str, doc_id: str) -> dict[str, Any]:
+        raise NotSupportedError("REDACT_REVISION is not supported yet")
+
+    def _existing(self, table_id: str, doc_id: str) -> Pending | layout.DocHeader:
+        pending = self.docs.get((table_id, doc_id))
+        if pending is not None:
+            if pending.data is None:
+                raise ProgrammingError(f"document {doc_id} was deleted in this transaction")
+            return pending
+        header = self._header(table_id, doc_id)
+        self.reads.docs[(table_id, doc_id)] = -1 if header is None else header.seq
+        if header is None:
+            raise ProgrammingError(f"no document {doc_id} in table {table_id}")
+        return header
+
+    def _encode(self, data: Any) -> bytes:
+        if ion.ion_type_of(data) is not ion.IonType.STRUCT or ion.is_null(data):
+            raise DataError(f"a document must be a struct, got {type(data).__name__}")
+        encoded = ion.dumps(data)
+        if len(encoded) > self.limits.document_size:
+            raise LimitExceededError(
+                f"document is {len(encoded)} bytes of Ion; the limit is {self.limits.document_size}"
+            )
+        return encoded
+
+    def _write(self, pending: Pending) -> None:
+        written = sum(1 for p in self.docs.values())
+        if written >= self.limits.documents_per_transaction:
+            raise LimitExceededError(
+                f"a transaction may write {self.limits.documents_per_transaction} documents; "
+                "this statement would write more"
+            )
+        self.docs[(pending.table_id, pending.doc_id)] = pending
+        self._mark(pending)
+
+    def _mark(self, pending: Pending) -> None:
+        _mark(pending.statements, len(self.statements) - 1)
+
+
+# -- helpers shared with commit and history --------------------------------------------------
+def _mark(statements: list[int], index: int) -> None:
+    """Note that statement ``index`` touched a document (-1: called without a statement)."""
+    if index >= 0 and (not statements or statements[-1] != index):
+        statements.append(index)
+
+
+def index_value(data: Any, field_name: str) -> bytes:
+    """The encoded value of a document's indexed field (MISSING sorts first)."""
+    try:
+        value = data[field_name]
+    except (KeyError, TypeError, IndexError):
+        return layout.MISSING_VALUE
+    return layout.index_value(value)
+
+
+def key_range(index_id: str, low: Bound | None, high: Bound | None) -> tuple[bytes, bytes | None]:
+    """Index keys ``[start, stop)`` covering the bounds (a superset when truncated)."""
+    prefix = layout.ident(index_id)
+    after_value = b"\xff" * (layout.ID_LEN + 1)  # past every doc id that follows a value
+    if low is None:
+        start = prefix
+    else:
+        enc = layout.index_value(low.value)
+        truncated = len(enc) >= layout.MAX_INDEX_VALUE
+        start = prefix + enc if (low.inclusive or truncated) else prefix + enc + after_value
+    if high is None:
+        return start, prefix_end(prefix)
+    enc = layout.index_value(high.value)
+    if len(enc) >= layout.MAX_INDEX_VALUE:
+        return start, prefix_end(prefix + enc)
+    return start, prefix + enc + after_value if high.inclusive else prefix + enc
+
+
+def ms_timestamp(ms: int) -> _dt.datetime:
+    moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=ms)
+    return ion.timestamp_ms(moment)
+
+
+def statement_params(statements: Sequence[StatementRecord]) -> list[tuple[str, tuple[Any, ...]]]:
+    return [(s.text, s.params) for s in statements]

@@ -1,0 +1,220 @@
+"""The LMDB implementation of the storage interface.
+
+One LMDB environment per ledger directory, one named database per job (kv.DBS).
+Writes are durable (sync and metasync on).  The map grows on demand: a write that
+fills it is aborted, the map doubled once no snapshot of this process is open, and
+the write run again, so no MapFullError reaches the user.  Several processes may open
+one ledger: LMDB serializes writers, and a process that sees the map grown by another
+adopts the new size.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
+
+import lmdb
+
+from ledger.errors import StorageError
+from ledger.storage.kv import DBS, KVStore, ReadTxn, WriteTxn
+
+T = TypeVar("T")
+
+DEFAULT_MAP_SIZE = 256 << 20  # grows by doubling
+GROW_WAIT_SECONDS = 60.0
+
+
+class _LmdbRead(ReadTxn):
+    def __init__(self, store: LmdbStore, txn: Any) -> None:
+        self._store = store
+        self._txn = txn
+        self._closed = False
+
+    def get(self, db: str, key: bytes) -> bytes | None:
+        value = self._txn.get(key, db=self._store.handle(db))
+        return None if value is None else bytes(value)
+
+    def range(
+        self,
+        db: str,
+        start: bytes | None = None,
+        stop: bytes | None = None,
+        *,
+        reverse: bool = False,
+    ) -> Iterator[tuple[bytes, bytes]]:
+        cursor = self._txn.cursor(db=self._store.handle(db))
+        if reverse:
+            return _backward(cursor, start, stop)
+        return _forward(cursor, start, stop)
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self._txn.abort()
+            self._store.reader_closed()
+
+
+class _LmdbWrite(_LmdbRead, WriteTxn):
+    def put(self, db: str, key: bytes, value: bytes) -> None:
+        self._txn.put(key, value, db=self._store.handle(db))
+
+    def delete(self, db: str, key: bytes) -> None:
+        self._txn.delete(key, db=self._store.handle(db))
+
+
+def _forward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+    found = cursor.set_range(start) if start else cursor.first()
+    while found:
+        key = cursor.key()
+        if stop is not None and key >= stop:
+            return
+        yield bytes(key), bytes(cursor.value())
+        found = cursor.next()
+
+
+def _backward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
+    if stop is None:
+        found = cursor.last()
+    elif cursor.set_range(stop):
+        found = cursor.prev()
+    else:
+        found = cursor.last()
+    while found:
+        key = cursor.key()
+        if start is not None and key < start:
+            return
+        yield bytes(key), bytes(cursor.value())
+        found = cursor.prev()
+
+
+class LmdbStore(KVStore):
+    """A ledger directory holding one LMDB environment."""
+
+    def __init__(self, path: str, *, readonly: bool = False, map_size: int = DEFAULT_MAP_SIZE) -> None:
+        self.path = path
+        self.readonly = readonly
+        self._readers = 0
+        self._cond = threading.Condition()
+        self._env = _open_env(path, readonly, map_size)
+        self._dbs = self._open_dbs()
+
+    def _open_dbs(self) -> dict[str, Any]:
+        try:
+            if self.readonly:
+                with self._env.begin() as txn:
+                    return {name: self._env.open_db(name.encode(), txn=txn, create=False) for name in DBS}
+            return {name: self._env.open_db(name.encode()) for name in DBS}
+        except lmdb.NotFoundError as exc:
+            raise StorageError(f"{self.path} is not a ledger (missing database: {exc})") from exc
+        except lmdb.Error as exc:
+            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+
+    def handle(self, db: str) -> Any:
+        return self._dbs[db]
+
+    # -- snapshots -------------------------------------------------------------
+    def read(self) -> ReadTxn:
+        with self._cond:
+            self._readers += 1
+        try:
+            return _LmdbRead(self, self._begin(write=False))
+        except BaseException:
+            self.reader_closed()
+            raise
+
+    def reader_closed(self) -> None:
+        with self._cond:
+            self._readers -= 1
+            self._cond.notify_all()
+
+    def _begin(self, *, write: bool) -> Any:
+        try:
+            return self._env.begin(write=write, buffers=False)
+        except lmdb.MapResizedError:
+            # Another process grew the map: adopt its size, then retry once.
+            self._adopt_size()
+            return self._env.begin(write=write, buffers=False)
+        except lmdb.Error as exc:
+            raise StorageError(f"cannot begin a transaction on {self.path}: {exc}") from exc
+
+    # -- writes ----------------------------------------------------------------
+    def write(self, fn: Callable[[WriteTxn], T]) -> T:
+        if self.readonly:
+            raise StorageError(f"{self.path} is open read-only")
+        while True:
+            txn = self._begin(write=True)
+            with self._cond:
+                self._readers += 1
+            writer = _LmdbWrite(self, txn)
+            try:
+                result = fn(writer)
+                txn.commit()
+                writer._closed = True
+                self.reader_closed()
+                return result
+            except lmdb.MapFullError:
+                writer.close()
+                self._grow()
+            except lmdb.Error as exc:
+                writer.close()
+                raise StorageError(f"write to {self.path} failed: {exc}") from exc
+            except BaseException:
+                writer.close()
+                raise
+
+    def _grow(self) -> None:
+        with self._cond:
+            if not self._cond.wait_for(lambda: self._readers == 0, GROW_WAIT_SECONDS):
+                raise StorageError(
+                    f"{self.path}: the map is full and could not grow while "
+                    f"{self._readers} transaction(s) stayed open"
+                )
+            size = self._env.info()["map_size"]
+            try:
+                self._env.set_mapsize(size * 2)
+            except lmdb.Error as exc:
+                raise StorageError(f"{self.path}: cannot grow the map to {size * 2} bytes: {exc}") from exc
+
+    def _adopt_size(self) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._readers <= 1, GROW_WAIT_SECONDS)
+            self._env.set_mapsize(0)
+
+    def map_size(self) -> int:
+        return int(self._env.info()["map_size"])
+
+    def close(self) -> None:
+        self._env.close()
+
+
+def _open_env(path: str, readonly: bool, map_size: int) -> Any:
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise StorageError(f"{path} is not a ledger: it is a file, a ledger is a directory")
+    if not readonly:
+        os.makedirs(path, mode=0o700, exist_ok=True)
+    elif not os.path.exists(os.path.join(path, "data.mdb")):
+        raise StorageError(f"{path} is not a ledger (no data.mdb)")
+    existing = os.path.join(path, "data.mdb")
+    if os.path.exists(existing):
+        map_size = max(map_size, os.path.getsize(existing) * 2)
+    kwargs = dict(
+        subdir=True,
+        map_size=map_size,
+        max_dbs=len(DBS) + 2,
+        mode=0o600,
+        sync=True,
+        metasync=True,
+        readahead=False,
+        max_readers=512,
+    )
+    try:
+        return lmdb.open(path, readonly=readonly, **kwargs)
+    except lmdb.Error as exc:
+        if readonly:
+            try:  # a read-only file system cannot hold the lock file
+                return lmdb.open(path, readonly=True, lock=False, **kwargs)
+            except lmdb.Error:
+                pass
+        raise StorageError(f"cannot open ledger {path}: {exc}") from exc
