@@ -122,6 +122,14 @@ def is_null(value: Any) -> bool:
     return value is None or isinstance(value, IonPyNull)
 
 
+def text_of(value: Any) -> str:
+    """The text of a string or symbol (an Ion symbol is a SymbolToken, not a str)."""
+    text = getattr(value, "text", None)
+    if text is not None and not isinstance(value, str):
+        return str(text)
+    return str(value)
+
+
 def to_json(value: Any) -> Any:
     """A JSON-compatible view of an Ion value (lossy: for display and JSON output)."""
     if is_null(value):
@@ -144,4 +152,4 @@ def to_json(value: Any) -> Any:
         return dumps_text(value)
     if t in (IonType.BLOB, IonType.CLOB):
         return base64.b64encode(bytes(value)).decode("ascii")
-    return str(value)
+    return text_of(value)

@@ -17,7 +17,7 @@ from typing import Any
 
 from amazon.ion.core import IonType
 
-from ledger.ion import ion_type_of, is_null
+from ledger.ion import ion_type_of, is_null, text_of
 
 RANK_NULL = 0x10
 RANK_BOOL = 0x20
@@ -53,7 +53,7 @@ def _encode_into(value: Any, out: bytearray) -> None:
         _timestamp(value, out)
     elif t in (IonType.STRING, IonType.SYMBOL):
         out.append(RANK_TEXT)
-        _escaped(str(value).encode("utf-8"), out)
+        _escaped(text_of(value).encode("utf-8"), out)
     elif t in (IonType.BLOB, IonType.CLOB):
         out.append(RANK_LOB)
         _escaped(bytes(value), out)
@@ -65,9 +65,9 @@ def _encode_into(value: Any, out: bytearray) -> None:
         out.append(0x00)
     elif t is IonType.STRUCT:
         out.append(RANK_STRUCT)
-        for name, item in sorted(value.items(), key=lambda kv: str(kv[0])):
+        for name, item in sorted(value.items(), key=lambda kv: text_of(kv[0])):
             out.append(0x01)
-            _escaped(str(name).encode("utf-8"), out)
+            _escaped(text_of(name).encode("utf-8"), out)
             _encode_into(item, out)
         out.append(0x00)
     else:

@@ -89,44 +89,81 @@ def _backward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[
         found = cursor.prev()
 
 
+class _Env:
+    """One LMDB environment, shared by every LmdbStore of this process on the same path
+    (LMDB forbids opening an environment twice in one process)."""
+
+    def __init__(self, path: str, readonly: bool, map_size: int) -> None:
+        self.path = path
+        self.readonly = readonly
+        self.env = _open_env(path, readonly, map_size)
+        self.users = 0
+        self.readers = 0
+        self.cond = threading.Condition()
+        try:
+            self.dbs = {name: self.env.open_db(name.encode(), create=not readonly) for name in DBS}
+        except lmdb.NotFoundError as exc:
+            self.env.close()
+            raise StorageError(f"{path} is not a ledger (missing database: {exc})") from exc
+        except lmdb.Error as exc:
+            self.env.close()
+            raise StorageError(f"cannot open {path}: {exc}") from exc
+
+
+_ENVS: dict[str, _Env] = {}
+_ENVS_LOCK = threading.Lock()
+
+
+def _acquire(path: str, readonly: bool, map_size: int) -> _Env:
+    key = os.path.realpath(path)
+    with _ENVS_LOCK:
+        shared = _ENVS.get(key)
+        if shared is None:
+            shared = _ENVS[key] = _Env(path, readonly, map_size)
+        elif shared.readonly and not readonly:
+            raise StorageError(f"{path} is already open read-only in this process")
+        shared.users += 1
+        return shared
+
+
+def _release(shared: _Env) -> None:
+    with _ENVS_LOCK:
+        shared.users -= 1
+        if shared.users == 0:
+            _ENVS.pop(os.path.realpath(shared.path), None)
+            shared.env.close()
+
+
 class LmdbStore(KVStore):
     """A ledger directory holding one LMDB environment."""
 
     def __init__(self, path: str, *, readonly: bool = False, map_size: int = DEFAULT_MAP_SIZE) -> None:
         self.path = path
         self.readonly = readonly
-        self._readers = 0
-        self._cond = threading.Condition()
-        self._env = _open_env(path, readonly, map_size)
-        self._dbs = self._open_dbs()
-
-    def _open_dbs(self) -> dict[str, Any]:
-        try:
-            if self.readonly:
-                with self._env.begin() as txn:
-                    return {name: self._env.open_db(name.encode(), txn=txn, create=False) for name in DBS}
-            return {name: self._env.open_db(name.encode()) for name in DBS}
-        except lmdb.NotFoundError as exc:
-            raise StorageError(f"{self.path} is not a ledger (missing database: {exc})") from exc
-        except lmdb.Error as exc:
-            raise StorageError(f"cannot open {self.path}: {exc}") from exc
+        self._shared = _acquire(path, readonly, map_size)
+        self._env = self._shared.env
+        self._cond = self._shared.cond
+        self._closed = False
 
     def handle(self, db: str) -> Any:
-        return self._dbs[db]
+        return self._shared.dbs[db]
 
     # -- snapshots -------------------------------------------------------------
     def read(self) -> ReadTxn:
-        with self._cond:
-            self._readers += 1
+        self._reader_opened()
         try:
             return _LmdbRead(self, self._begin(write=False))
         except BaseException:
             self.reader_closed()
             raise
 
+    def _reader_opened(self) -> None:
+        with self._cond:
+            self._shared.readers += 1
+
     def reader_closed(self) -> None:
         with self._cond:
-            self._readers -= 1
+            self._shared.readers -= 1
             self._cond.notify_all()
 
     def _begin(self, *, write: bool) -> Any:
@@ -145,8 +182,7 @@ class LmdbStore(KVStore):
             raise StorageError(f"{self.path} is open read-only")
         while True:
             txn = self._begin(write=True)
-            with self._cond:
-                self._readers += 1
+            self._reader_opened()
             writer = _LmdbWrite(self, txn)
             try:
                 result = fn(writer)
@@ -166,10 +202,10 @@ class LmdbStore(KVStore):
 
     def _grow(self) -> None:
         with self._cond:
-            if not self._cond.wait_for(lambda: self._readers == 0, GROW_WAIT_SECONDS):
+            if not self._cond.wait_for(lambda: self._shared.readers == 0, GROW_WAIT_SECONDS):
                 raise StorageError(
                     f"{self.path}: the map is full and could not grow while "
-                    f"{self._readers} transaction(s) stayed open"
+                    f"{self._shared.readers} transaction(s) stayed open"
                 )
             size = self._env.info()["map_size"]
             try:
@@ -179,14 +215,16 @@ class LmdbStore(KVStore):
 
     def _adopt_size(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._readers <= 1, GROW_WAIT_SECONDS)
+            self._cond.wait_for(lambda: self._shared.readers <= 1, GROW_WAIT_SECONDS)
             self._env.set_mapsize(0)
 
     def map_size(self) -> int:
         return int(self._env.info()["map_size"])
 
     def close(self) -> None:
-        self._env.close()
+        if not self._closed:
+            self._closed = True
+            _release(self._shared)
 
 
 def _open_env(path: str, readonly: bool, map_size: int) -> Any:
