@@ -14,14 +14,7 @@ from typing import Any
 
 from ledger import ion
 from ledger.errors import LimitExceededError, OccConflictError
-from ledger.hashing import (
-    dot,
-    ion_hash,
-    merkle_root,
-    revision_hash,
-    statement_digest,
-    tree,
-)
+from ledger.hashing import block_hashes, revision_hash, statement_digest, tree
 from ledger.journal import catalog
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.transaction import Pending, Transaction, index_value
@@ -165,20 +158,17 @@ def _block(
     previous_hash: bytes,
 ) -> dict[str, Any]:
     info = transaction_info(tx, revisions)
-    entries = [ion_hash(info)]
-    if revisions:
-        entries.append(merkle_root([r.hash for r in revisions]))
-    entries_hash = merkle_root(entries)
+    hashes = block_hashes(info, [r.hash for r in revisions], previous_hash)
     block: dict[str, Any] = {
         "blockAddress": address.to_ion(),
         "transactionId": tx.id,
         "blockTimestamp": tx_time,
-        "blockHash": dot(entries_hash, previous_hash),
-        "entriesHash": entries_hash,
+        "blockHash": hashes.block_hash,
+        "entriesHash": hashes.entries_hash,
     }
     if previous_hash:
         block["previousBlockHash"] = previous_hash
-    block["entriesHashList"] = entries
+    block["entriesHashList"] = hashes.entries_hash_list
     block["transactionInfo"] = info
     block["revisions"] = [_revision_value(r, address, tx_time, tx.id) for r in revisions]
     return block
