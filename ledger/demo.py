@@ -16,7 +16,8 @@ from ledger import ion
 
 
 def show(title: str, statement: str, params: tuple[Any, ...], rows: list[Any]) -> None:
-    print(f"\n-- {title}")
+    if title:
+        print(f"\n-- {title}")
     print(f"ledger> {statement}" + (f"    -- parameters: {ion.dumps_text(list(params))}" if params else ""))
     for row in rows:
         print("  " + ion.dumps_text(row))
@@ -55,7 +56,7 @@ def tour(path: Path) -> None:
                        ion.loads("39999.99"), "KM8SRDHF6EU074761")
             tx.execute("UPDATE Vehicle AS v SET v.Owner = 'LEWISR261LL' WHERE v.VIN = ?",
                        "KM8SRDHF6EU074761")
-        print("\n-- Two updates in one transaction: one block, one new revision")
+        print("\n-- Two updates in one transaction: one block, one new revision (version 1)")
         run(db, "The committed view adds hashes and metadata",
             "SELECT c.metadata, c.data.Price FROM _ql_committed_Vehicle AS c WHERE c.data.VIN = ?",
             "KM8SRDHF6EU074761")
