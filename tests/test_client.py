@@ -211,3 +211,35 @@ def test_read_only_transactions_write_no_block(db):
     before = db.digest()
     list(db.execute("SELECT * FROM T"))
     assert db.digest() == before
+
+
+def test_redaction_keeps_the_hash_and_history_shows_data_hash(db):
+    db.execute("CREATE TABLE T")
+    # a parameter, not a literal: statement text is journaled and never redacted (as in QLDB)
+    (row,) = db.execute("INSERT INTO T ?", {"ssn": "123-45-6789", "n": 1})
+    doc_id = row["documentId"]
+    db.execute("UPDATE T AS t SET t.ssn = 'redact me next' WHERE t.n = 1")
+    (table_id,) = db.execute("SELECT VALUE tableId FROM information_schema.user_tables WHERE name = 'T'")
+    (first,) = db.execute("SELECT * FROM history(T) AS h WHERE h.metadata.id = ? AND h.metadata.version = 0", doc_id)
+    address = first["blockAddress"]
+    with pytest.raises(ledger.ProgrammingError, match="latest"):
+        latest = db.execute("SELECT VALUE h.blockAddress FROM history(T) AS h WHERE h.metadata.version = 1").one()
+        db.execute("EXEC REDACT_REVISION ?, ?, ?", latest, table_id, doc_id)
+    (result,) = db.execute("EXEC REDACT_REVISION ?, ?, ?", address, table_id, doc_id)
+    assert result == {"tableId": table_id, "documentId": doc_id, "version": 0}
+    (redacted,) = db.execute("SELECT * FROM history(T) AS h WHERE h.metadata.id = ? AND h.metadata.version = 0", doc_id)
+    assert "data" not in redacted
+    assert redacted["dataHash"] == ion_hash(first["data"])
+    assert redacted["hash"] == first["hash"]
+    txn = db.journal.store.read()
+    try:
+        tip = db.journal.tip(txn).seq
+        last = ion.loads(db.journal.block_bytes(txn, tip))
+        raw = db.journal.block_bytes(txn, address["sequenceNo"])
+    finally:
+        txn.close()
+    assert b"123-45-6789" not in raw
+    assert last["redactionInfo"]["revisions"][0]["documentId"] == doc_id
+    assert ion_hash(last["redactionInfo"]) in last["entriesHashList"]
+    with pytest.raises(ledger.ProgrammingError, match="already redacted"):
+        db.execute("EXEC REDACT_REVISION ?, ?, ?", address, table_id, doc_id)

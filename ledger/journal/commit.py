@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger import ion
 from ledger.errors import LimitExceededError, OccConflictError
-from ledger.hashing import block_hashes, revision_hash, statement_digest, tree
+from ledger.hashing import block_hashes, ion_hash, revision_hash, statement_digest, tree
 from ledger.journal import catalog
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.transaction import Pending, Transaction, index_value
@@ -55,6 +55,7 @@ def _commit_in(journal: Journal, w: WriteTxn, tx: Transaction) -> BlockAddress:
     block = _block(journal, tx, revisions, address, tx_time, tip.block_hash)
     _check_size(journal, revisions)
     _write_block(w, seq, block, moment_ms)
+    _redact(journal, w, tx)
     _apply_catalog(journal, w, tx, tables, seq)
     for idx, rev in enumerate(revisions):
         if rev.is_catalog:
@@ -158,7 +159,8 @@ def _block(
     previous_hash: bytes,
 ) -> dict[str, Any]:
     info = transaction_info(tx, revisions)
-    hashes = block_hashes(info, [r.hash for r in revisions], previous_hash)
+    redaction = redaction_info(journal, tx)
+    hashes = block_hashes(info, [r.hash for r in revisions], previous_hash, redaction)
     block: dict[str, Any] = {
         "blockAddress": address.to_ion(),
         "transactionId": tx.id,
@@ -170,6 +172,8 @@ def _block(
         block["previousBlockHash"] = previous_hash
     block["entriesHashList"] = hashes.entries_hash_list
     block["transactionInfo"] = info
+    if redaction is not None:
+        block["redactionInfo"] = redaction
     block["revisions"] = [_revision_value(r, address, tx_time, tx.id) for r in revisions]
     return block
 
@@ -192,6 +196,12 @@ def transaction_info(tx: Transaction, revisions: list[_Revision]) -> dict[str, A
         for r in revisions
     }
     return {"statements": statements, "documents": documents}
+
+
+def redaction_info(journal: Journal, tx: Transaction) -> dict[str, Any] | None:
+    if not tx.redactions:
+        return None
+    return {"revisions": [r.to_ion(journal.strand_id) for r in tx.redactions]}
 
 
 def _revision_value(
@@ -217,6 +227,26 @@ def _write_block(w: WriteTxn, seq: int, block: dict[str, Any], moment_ms: int) -
     w.put("blocks", layout.block_key(seq), ion.dumps(block))
     tree.append_leaf(NodeStore(w), seq, block["blockHash"])
     w.put("times", layout.times_key(moment_ms, seq), b"")
+
+
+def _redact(journal: Journal, w: WriteTxn, tx: Transaction) -> None:
+    """Replace each redacted revision's data by its dataHash in the stored block.
+
+    The block's hashes do not change: a revision hash covers H(data), which stays.
+    """
+    for r in tx.redactions:
+        block = ion.loads(journal.block_bytes(w, r.seq))
+        revision = block["revisions"][r.index]
+        if "data" not in revision:
+            raise OccConflictError(f"revision {r.version} of document {r.doc_id} was redacted concurrently")
+        block["revisions"][r.index] = {
+            "blockAddress": revision["blockAddress"],
+            "hash": revision["hash"],
+            "dataHash": ion_hash(revision["data"]),
+            "metadata": revision["metadata"],
+        }
+        w.put("blocks", layout.block_key(r.seq), ion.dumps(block))
+        journal.forget_block(r.seq)
 
 
 def _apply_catalog(

@@ -21,7 +21,6 @@ from ledger.errors import (
     DataError,
     InterfaceError,
     LimitExceededError,
-    NotSupportedError,
     ProgrammingError,
     TransactionExpiredError,
 )
@@ -45,6 +44,25 @@ class Pending:
     encoded: bytes  # Ion binary of data (b"" when deleted)
     base: layout.DocHeader | None  # the committed revision it replaces
     statements: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Redaction:
+    """A revision this transaction redacts: where it is and whose it is."""
+
+    seq: int
+    index: int  # position in the block's revisions
+    table_id: str
+    doc_id: str
+    version: int
+
+    def to_ion(self, strand_id: str) -> dict[str, Any]:
+        return {
+            "blockAddress": {"strandId": strand_id, "sequenceNo": self.seq},
+            "tableId": self.table_id,
+            "documentId": self.doc_id,
+            "version": self.version,
+        }
 
 
 @dataclass
@@ -80,6 +98,7 @@ class Transaction:
         self.docs: dict[tuple[str, str], Pending] = {}
         self.catalog_changes: dict[str, TableInfo] = {}
         self.catalog_statements: dict[str, list[int]] = {}
+        self.redactions: list[Redaction] = []
         self.reads = ReadSet()
         self.state = "open"  # open | committed | aborted
         self.block_address: BlockAddress | None = None
@@ -132,7 +151,7 @@ class Transaction:
 
     @property
     def has_writes(self) -> bool:
-        return bool(self.docs or self.catalog_changes)
+        return bool(self.docs or self.catalog_changes or self.redactions)
 
     @property
     def elapsed(self) -> float:
@@ -394,7 +413,38 @@ class Transaction:
         self._write(Pending(table_id, doc_id, current.version + 1, None, b"", current))
 
     def redact(self, block_address: BlockAddress, table_id: str, doc_id: str) -> dict[str, Any]:
-        raise NotSupportedError("REDACT_REVISION is not supported yet")
+        """Mark a non-latest revision for redaction; commit removes its data."""
+        if block_address.strand_id != self.journal.strand_id:
+            raise ProgrammingError(
+                f"block address strand {block_address.strand_id!r} is not this ledger's "
+                f"({self.journal.strand_id!r})"
+            )
+        seq = block_address.sequence_no
+        if not 0 <= seq <= self.snapshot_seq:
+            raise ProgrammingError(f"no block with sequenceNo {seq}")
+        block = ion.loads(self.journal.block_bytes(self.snap, seq))
+        index, revision = _find_revision(block, doc_id, seq)
+        owner = block["transactionInfo"]["documents"][doc_id]["tableId"]
+        if owner != table_id:
+            raise ProgrammingError(f"document {doc_id} belongs to table {owner}, not {table_id}")
+        version = int(revision["metadata"]["version"])
+        if "dataHash" in revision or any(r.seq == seq and r.index == index for r in self.redactions):
+            raise ProgrammingError(f"revision {version} of document {doc_id} is already redacted")
+        if "data" not in revision:
+            raise ProgrammingError(f"revision {version} of document {doc_id} has no data (a deletion)")
+        following = self.snap.get("revisions", layout.revision_key(doc_id, version + 1))
+        self.reads.docs[(table_id, doc_id)] = self._header_seq(table_id, doc_id)
+        if following is None:
+            raise ProgrammingError(
+                f"revision {version} of document {doc_id} is its latest: only earlier "
+                "revisions can be redacted (update or delete the document first)"
+            )
+        self.redactions.append(Redaction(seq, index, table_id, doc_id, version))
+        return {"tableId": table_id, "documentId": doc_id, "version": version}
+
+    def _header_seq(self, table_id: str, doc_id: str) -> int:
+        header = self._header(table_id, doc_id)
+        return -1 if header is None else header.seq
 
     def _existing(self, table_id: str, doc_id: str) -> Pending | layout.DocHeader:
         pending = self.docs.get((table_id, doc_id))
@@ -433,6 +483,13 @@ class Transaction:
 
 
 # -- helpers shared with commit and history --------------------------------------------------
+def _find_revision(block: Any, doc_id: str, seq: int) -> tuple[int, Any]:
+    for index, revision in enumerate(block.get("revisions") or ()):
+        if revision["metadata"]["id"] == doc_id:
+            return index, revision
+    raise ProgrammingError(f"block {seq} holds no revision of document {doc_id}")
+
+
 def _mark(statements: list[int], index: int) -> None:
     """Note that statement ``index`` touched a document (-1: called without a statement)."""
     if index >= 0 and (not statements or statements[-1] != index):
