@@ -37,7 +37,8 @@ def new_id() -> str:
 def dumps(value: Any) -> bytes:
     """Ion binary of ``value`` (Ion or plain Python)."""
     try:
-        return simpleion.dumps(value, binary=True)  # type: ignore[no-any-return]
+        encoded: bytes = simpleion.dumps(value, binary=True)
+        return encoded
     except (IonException, TypeError, ValueError) as exc:
         raise DataError(f"cannot encode {type(value).__name__} as Ion: {exc}") from exc
 
@@ -93,7 +94,7 @@ def ion_type_of(value: Any) -> IonType | None:
     """The Ion type of a value, Ion-typed or plain Python; None for MISSING-like input."""
     t = getattr(value, "ion_type", None)
     if t is not None:
-        return t  # type: ignore[no-any-return]
+        return t
     if value is None:
         return IonType.NULL
     if isinstance(value, bool):
@@ -147,7 +148,8 @@ def to_json(value: Any) -> Any:
         return float(value)
     if t is IonType.DECIMAL:
         d = Decimal(value)
-        return int(d) if d == d.to_integral_value() and d.as_tuple().exponent >= 0 else float(d)
+        exponent = d.as_tuple().exponent
+        return int(d) if isinstance(exponent, int) and exponent >= 0 else float(d)
     if t is IonType.TIMESTAMP:
         return dumps_text(value)
     if t in (IonType.BLOB, IonType.CLOB):

@@ -115,9 +115,9 @@ def _revisions(
         out.append(_make(tx, info, table_id, version, record, ion.dumps(record), None, tx_time,
                          tx.catalog_statements[table_id], is_catalog=True))
     for pending in tx.docs.values():
-        info = tx.table_by_id(pending.table_id)
-        assert info is not None
-        out.append(_from_pending(tx, info, pending, tx_time))
+        table = tx.table_by_id(pending.table_id)
+        assert table is not None
+        out.append(_from_pending(tx, table, pending, tx_time))
     return out
 
 

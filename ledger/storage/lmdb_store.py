@@ -237,16 +237,16 @@ def _open_env(path: str, readonly: bool, map_size: int) -> Any:
     existing = os.path.join(path, "data.mdb")
     if os.path.exists(existing):
         map_size = max(map_size, os.path.getsize(existing) * 2)
-    kwargs = dict(
-        subdir=True,
-        map_size=map_size,
-        max_dbs=len(DBS) + 2,
-        mode=0o600,
-        sync=True,
-        metasync=True,
-        readahead=False,
-        max_readers=512,
-    )
+    kwargs: dict[str, Any] = {
+        "subdir": True,
+        "map_size": map_size,
+        "max_dbs": len(DBS) + 2,
+        "mode": 0o600,
+        "sync": True,
+        "metasync": True,
+        "readahead": False,
+        "max_readers": 512,
+    }
     try:
         return lmdb.open(path, readonly=readonly, **kwargs)
     except lmdb.Error as exc:
