@@ -1,0 +1,206 @@
+"""One conversation with a ledger: read → classify → execute → render.
+
+The shell (prompt_toolkit) and the non-interactive runner (``-c``, ``-f``, stdin)
+both hand text to a ``Session``; it splits the text into statements, classifies each,
+runs it in auto-commit mode or in the open transaction, and renders the result
+through the current format.  Errors become messages, never tracebacks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger.cli import meta
+from ledger.cli.buffer import split_statements
+from ledger.cli.classify import ABORT, BEGIN, COMMIT, META, Command, classify
+from ledger.cli.errors import EXIT_ERROR, EXIT_OK, EXIT_VERIFY, ShellError, explain
+from ledger.cli.output import HUMAN_FORMATS, render, summary
+from ledger.cli.printer import Printer
+from ledger.database import Ledger
+from ledger.errors import Error, VerificationError
+from ledger.journal.transaction import Transaction
+
+
+@dataclass
+class Settings:
+    format: str = "ion"
+    timing: bool = False  # the "3 documents in bag, 1.2 ms" line
+    expanded: bool = False  # \x: vertical records for the human formats
+    yes: bool = False  # run UPDATE/DELETE without WHERE without asking
+
+
+class Session:
+    def __init__(
+        self,
+        db: Ledger,
+        settings: Settings | None = None,
+        printer: Printer | None = None,
+        *,
+        confirm: Callable[[str], bool] | None = None,
+        on_write: Callable[[], None] | None = None,
+    ) -> None:
+        self.db = db
+        self.settings = settings or Settings()
+        self.printer = printer or Printer()
+        self.confirm = confirm  # None: cannot ask (refuse unbounded writes unless --yes)
+        self.on_write = on_write or (lambda: None)
+        self.tx: Transaction | None = None
+        self._tx_wrote = False
+        self.finished = False  # \q
+        self.status = EXIT_OK  # the worst exit code so far
+
+    @property
+    def in_transaction(self) -> bool:
+        return self.tx is not None
+
+    # -- read ---------------------------------------------------------------------------
+    def run(self, text: str, *, stop_on_error: bool = True) -> bool:
+        """Run every statement and meta-command in ``text``; False if one failed."""
+        ok = True
+        for piece in split_statements(text):
+            if self.finished:
+                break
+            if not self.run_one(piece):
+                ok = False
+                if stop_on_error:
+                    break
+        return ok
+
+    def run_file(self, path: str) -> bool:
+        try:
+            text = Path(path).expanduser().read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ShellError(f"cannot read {path}: {exc.strerror or exc}") from exc
+        return self.run(text)
+
+    # -- classify and execute -----------------------------------------------------------
+    def run_one(self, text: str, params: Sequence[Any] = ()) -> bool:
+        """Run one piece (a statement or meta-command); report failure, never raise."""
+        try:
+            self.dispatch(classify(text), params)
+            return True
+        except (Error, ShellError) as exc:
+            self.fail(
+                explain(exc), EXIT_VERIFY if isinstance(exc, VerificationError) else EXIT_ERROR
+            )
+        except Exception as exc:  # a bug below us: say so, keep the shell alive
+            if os.environ.get("LEDGER_DEBUG"):
+                raise
+            self.fail(f"internal error: {type(exc).__name__}: {exc}")
+        self._forget_finished_transaction()
+        if self.tx is not None:
+            self.printer.note("The transaction is still open: go on, COMMIT, or ABORT.")
+        return False
+
+    def dispatch(self, command: Command, params: Sequence[Any] = ()) -> None:
+        if command.kind == META:
+            self._meta(command)
+        elif command.kind == BEGIN:
+            self.begin()
+        elif command.kind == COMMIT:
+            self.commit()
+        elif command.kind == ABORT:
+            self.abort()
+        else:
+            self.statement(command, params)
+
+    def _meta(self, command: Command) -> None:
+        entry = meta.lookup(command.name)
+        if entry is None:
+            raise ShellError(f"unknown command \\{command.name} (\\? lists the commands)")
+        entry.run(self, command.args)
+
+    def statement(self, command: Command, params: Sequence[Any] = ()) -> None:
+        if command.unbounded and not self._confirmed(command):
+            self.printer.note("Cancelled: nothing was run.")
+            return
+        started = time.perf_counter()
+        rows = self._execute(command.text, params)
+        elapsed = time.perf_counter() - started
+        self.show(rows)
+        if self.settings.timing:
+            self.printer.note(summary(len(rows), elapsed))
+        if command.writes:
+            self._wrote()
+
+    def _execute(self, text: str, params: Sequence[Any]) -> list[Any]:
+        if self.tx is not None:
+            return self.tx.execute(text, *params).fetchall()
+        # auto-commit: a conflict with a concurrent writer is retried, as QLDB drivers do
+        return self.db.execute_lambda(lambda tx: tx.execute(text, *params).fetchall())
+
+    def _confirmed(self, command: Command) -> bool:
+        if self.settings.yes:
+            return True
+        what = (
+            f"{command.verb} without WHERE changes every document in {command.table or 'the table'}"
+        )
+        if self.confirm is None:
+            raise ShellError(f"refusing to run: {what}. Add a WHERE clause, or pass --yes")
+        return self.confirm(f"{what}. Run it?")
+
+    def _wrote(self) -> None:
+        if self.tx is not None:
+            self._tx_wrote = True
+        else:
+            self.on_write()
+
+    # -- transactions -------------------------------------------------------------------
+    def begin(self) -> None:
+        if self.tx is not None:
+            raise ShellError("a transaction is already open: COMMIT or ABORT it first")
+        self.tx = self.db.transaction()
+        self._tx_wrote = False
+        self.printer.note("Transaction started. COMMIT to write its changes, ABORT to drop them.")
+
+    def commit(self) -> None:
+        tx, wrote = self._take_transaction()
+        tx.commit()
+        self.printer.note("Transaction committed.")
+        if wrote:
+            self.on_write()
+
+    def abort(self) -> None:
+        tx, _ = self._take_transaction()
+        tx.abort()
+        self.printer.note("Transaction aborted: nothing was written.")
+
+    def _take_transaction(self) -> tuple[Transaction, bool]:
+        if self.tx is None:
+            raise ShellError(
+                "no transaction is open (each statement commits on its own; BEGIN starts a transaction)"
+            )
+        tx, wrote = self.tx, self._tx_wrote
+        self.tx, self._tx_wrote = None, False
+        return tx, wrote
+
+    def _forget_finished_transaction(self) -> None:
+        """An expired transaction aborts itself; stop sending statements to it."""
+        if self.tx is not None and self.tx.state != "open":
+            self.tx = None
+            self._tx_wrote = False
+
+    def end(self) -> bool:
+        """Leaving: abort an open transaction. True if there was one."""
+        if self.tx is None:
+            return False
+        self.tx.abort()
+        self.tx = None
+        return True
+
+    # -- render -------------------------------------------------------------------------
+    def show(self, rows: Sequence[Any], human: str | None = None) -> None:
+        """Render ``rows``; ``human`` overrides the layout for the human formats."""
+        fmt = self.settings.format
+        if fmt in HUMAN_FORMATS:
+            fmt = "vertical" if self.settings.expanded else (human or fmt)
+        self.printer.data(render(rows, fmt), fmt)
+
+    def fail(self, message: str, code: int = EXIT_ERROR) -> None:
+        self.printer.error(message)
+        self.status = max(self.status, code)
