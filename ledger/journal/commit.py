@@ -38,33 +38,65 @@ class _Revision:
     is_catalog: bool = False
 
 
+@dataclass
+class _Plan:
+    """Everything one transaction's commit will write, computed before writing any of it."""
+
+    tx: Transaction
+    seq: int
+    moment_ms: int
+    address: BlockAddress
+    tables: dict[str, TableInfo]
+    revisions: list[_Revision]
+    block: dict[str, Any]
+    redacted: list[tuple[int, bytes]]  # (seq, rewritten block bytes)
+
+
 def commit(journal: Journal, tx: Transaction) -> BlockAddress:
     """Write ``tx`` as the next block; raises OccConflictError and writes nothing."""
     return journal.store.write(lambda w: _commit_in(journal, w, tx))
 
 
 def _commit_in(journal: Journal, w: WriteTxn, tx: Transaction) -> BlockAddress:
+    plan = plan_commit(journal, w, tx)
+    apply_plan(journal, w, plan)
+    return plan.address
+
+
+def plan_commit(journal: Journal, w: WriteTxn, tx: Transaction) -> _Plan:
+    """Check and build ``tx``'s block against the write snapshot; writes nothing.
+
+    Raises the ledger's errors (OccConflictError, LimitExceededError, ...) for this
+    transaction alone, so a group of commits can go on without it.
+    """
     tip = journal.tip(w)
     check_conflicts(journal, w, tx)
     seq = tip.seq + 1
     moment_ms = max(_now_ms(), tip.timestamp_ms)
     tx_time = _ms_timestamp(moment_ms)
     address = journal.address(seq)
-    tables = journal.tables(w)
+    tables = journal.tables(w, cache=False)
     revisions = _revisions(w, tx, tables, tx_time)
     block = _block(journal, tx, revisions, address, tx_time, tip.block_hash)
     _check_size(journal, revisions)
-    _write_block(w, seq, block, moment_ms)
-    _redact(journal, w, tx)
-    _apply_catalog(journal, w, tx, tables, seq)
-    for idx, rev in enumerate(revisions):
+    redacted = _redacted_blocks(journal, w, tx)
+    return _Plan(tx, seq, moment_ms, address, tables, revisions, block, redacted)
+
+
+def apply_plan(journal: Journal, w: WriteTxn, plan: _Plan) -> None:
+    seq, ms, tx = plan.seq, plan.moment_ms, plan.tx
+    _write_block(w, seq, plan.block, ms)
+    for old_seq, raw in plan.redacted:
+        w.put("blocks", layout.block_key(old_seq), raw)
+        journal.forget_block(old_seq)
+    _apply_catalog(journal, w, tx, plan.tables, seq)
+    for idx, rev in enumerate(plan.revisions):
         if rev.is_catalog:
-            _record_revision(w, rev, seq, idx, moment_ms)
+            _record_revision(w, rev, seq, idx, ms)
         else:
-            _apply_revision(w, rev, seq, moment_ms, tx.id, idx)
-    for table_id in {rev.table.table_id for rev in revisions}:
+            _apply_revision(w, rev, seq, ms, tx.id, idx)
+    for table_id in {rev.table.table_id for rev in plan.revisions}:
         w.put("table_seq", layout.ident(table_id), layout.u64(seq))
-    return address
 
 
 # -- optimistic concurrency ---------------------------------------------------------------
@@ -229,13 +261,14 @@ def _write_block(w: WriteTxn, seq: int, block: dict[str, Any], moment_ms: int) -
     w.put("times", layout.times_key(moment_ms, seq), b"")
 
 
-def _redact(journal: Journal, w: WriteTxn, tx: Transaction) -> None:
-    """Replace each redacted revision's data by its dataHash in the stored block.
+def _redacted_blocks(journal: Journal, w: WriteTxn, tx: Transaction) -> list[tuple[int, bytes]]:
+    """The blocks holding revisions to redact, rewritten with dataHash in place of data.
 
-    The block's hashes do not change: a revision hash covers H(data), which stays.
+    The blocks' hashes do not change: a revision hash covers H(data), which stays.
     """
+    rewritten: dict[int, Any] = {}
     for r in tx.redactions:
-        block = ion.loads(journal.block_bytes(w, r.seq))
+        block = rewritten.get(r.seq) or ion.loads(journal.block_bytes(w, r.seq))
         revision = block["revisions"][r.index]
         if "data" not in revision:
             raise OccConflictError(f"revision {r.version} of document {r.doc_id} was redacted concurrently")
@@ -245,8 +278,8 @@ def _redact(journal: Journal, w: WriteTxn, tx: Transaction) -> None:
             "dataHash": ion_hash(revision["data"]),
             "metadata": revision["metadata"],
         }
-        w.put("blocks", layout.block_key(r.seq), ion.dumps(block))
-        journal.forget_block(r.seq)
+        rewritten[r.seq] = block
+    return [(seq, ion.dumps(block)) for seq, block in rewritten.items()]
 
 
 def _apply_catalog(

@@ -11,7 +11,7 @@ import datetime as _dt
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ledger import ion
 from ledger.errors import DataError, StorageError
@@ -21,6 +21,9 @@ from ledger.journal.limits import Limits
 from ledger.query.context import BlockAddress, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import KVStore, ReadTxn, WriteTxn
+
+if TYPE_CHECKING:
+    from ledger.journal.group import GroupCommitter
 
 FORMAT_VERSION = 1
 _META_FORMAT = b"format"
@@ -67,6 +70,18 @@ class Journal:
         self._blocks: OrderedDict[int, Any] = OrderedDict()
         self._blocks_lock = threading.Lock()
         self.strand_id = self._open_meta(name)
+        self._committer: GroupCommitter | None = None
+        self._committer_lock = threading.Lock()
+
+    @property
+    def committer(self) -> GroupCommitter:
+        """The group committer all of this journal's transactions commit through."""
+        with self._committer_lock:
+            if self._committer is None:
+                from ledger.journal.group import GroupCommitter
+
+                self._committer = GroupCommitter(self)
+            return self._committer
 
     # -- meta ------------------------------------------------------------------
     def _open_meta(self, name: str) -> str:
@@ -116,15 +131,19 @@ class Journal:
     def set_catalog_seq(txn: WriteTxn, seq: int) -> None:
         txn.put("meta", _META_CATALOG_SEQ, layout.u64(seq))
 
-    def tables(self, txn: ReadTxn) -> dict[str, TableInfo]:
-        """Every table in the snapshot, by id (cached per catalog version)."""
+    def tables(self, txn: ReadTxn, *, cache: bool = True) -> dict[str, TableInfo]:
+        """Every table in the snapshot, by id (cached per catalog version).
+
+        A write transaction passes ``cache=False``: what it sees may never commit.
+        """
         seq = self.catalog_seq(txn)
         cached = self._catalog_cache
-        if cached is not None and cached[0] == seq:
+        if cache and cached is not None and cached[0] == seq:
             return cached[1]
         tables = {k.decode("ascii"): catalog.decode(k.decode("ascii"), v) for k, v in txn.range("tables")}
-        with self._catalog_lock:
-            self._catalog_cache = (seq, tables)
+        if cache:
+            with self._catalog_lock:
+                self._catalog_cache = (seq, tables)
         return tables
 
     # -- blocks ------------------------------------------------------------------

@@ -120,12 +120,10 @@ class Transaction:
 
     def commit(self) -> None:
         self._check_open()
-        from ledger.journal.commit import commit
-
         self._release_snapshot()
         try:
             if self.has_writes:
-                self.block_address = commit(self.journal, self)
+                self.block_address = self.journal.committer.commit(self)
         except BaseException:
             self.state = "aborted"
             raise
