@@ -78,7 +78,7 @@ def test_queued_transactions_share_one_write_and_keep_their_blocks(db):
     seqs = sorted(results[n].sequence_no for n in range(6))
     assert seqs == list(range(1, 7))  # each its own block
     chain = _chain(db)
-    for previous, block in zip(chain, chain[1:]):
+    for previous, block in zip(chain, chain[1:], strict=False):
         verify_block(block)
         assert block["previousBlockHash"] == previous["blockHash"]
 
