@@ -11,6 +11,7 @@ adopts the new size.
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
@@ -100,6 +101,7 @@ class _Env:
         self.users = 0
         self.readers = 0
         self.cond = threading.Condition()
+        self._refuse_foreign()
         try:
             self.dbs = {name: self.env.open_db(name.encode(), create=not readonly) for name in DBS}
         except lmdb.NotFoundError as exc:
@@ -108,6 +110,17 @@ class _Env:
         except lmdb.Error as exc:
             self.env.close()
             raise StorageError(f"cannot open {path}: {exc}") from exc
+
+
+    def _refuse_foreign(self) -> None:
+        """An LMDB file with data but no ledger databases belongs to another program."""
+        with self.env.begin() as txn:
+            names = [bytes(key) for key, _ in txn.cursor()]
+        if names and b"meta" not in names:
+            self.env.close()
+            raise StorageError(
+                f"{self.path} is not a ledger: it is an LMDB database of another program"
+            )
 
 
 _ENVS: dict[str, _Env] = {}
@@ -195,7 +208,7 @@ class LmdbStore(KVStore):
                 self._grow()
             except lmdb.Error as exc:
                 writer.close()
-                raise StorageError(f"write to {self.path} failed: {exc}") from exc
+                raise StorageError(f"write to {self.path} failed: {exc}{_space_hint(self.path)}") from exc
             except BaseException:
                 writer.close()
                 raise
@@ -225,6 +238,17 @@ class LmdbStore(KVStore):
         if not self._closed:
             self._closed = True
             _release(self._shared)
+
+
+def _space_hint(path: str) -> str:
+    """A hint when the failure is likely a full disk (LMDB reports it as an I/O error)."""
+    try:
+        free = shutil.disk_usage(path).free
+    except OSError:
+        return ""
+    if free >= 1 << 20:
+        return ""
+    return f" (the disk holding the ledger has {free} bytes free: it is probably full; nothing was written)"
 
 
 def _open_env(path: str, readonly: bool, map_size: int) -> Any:
