@@ -43,6 +43,30 @@ def dumps(value: Any) -> bytes:
         raise DataError(f"cannot encode {type(value).__name__} as Ion: {exc}") from exc
 
 
+MAX_DECIMAL_DIGITS = 34  # amazon.ion's C writer keeps no more (decimal128) exactly
+
+
+def check_storable(value: Any, where: str = "document") -> None:
+    """Refuse what Ion binary would not store exactly, so no value changes silently.
+
+    amazon.ion's C writer rounds decimals of more than 34 significant digits (a
+    trailing zero of a 35-digit decimal is dropped, changing its precision and hash).
+    """
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, Decimal) and item.is_finite():
+            if len(item.as_tuple().digits) > MAX_DECIMAL_DIGITS:
+                raise DataError(
+                    f"{where} holds the decimal {item}, which has more than "
+                    f"{MAX_DECIMAL_DIGITS} significant digits: it cannot be stored exactly"
+                )
+
+
 def dumps_text(value: Any) -> str:
     """Compact Ion text of ``value`` without the version marker."""
     try:

@@ -305,3 +305,14 @@ def test_closed_transaction_refuses_work(db):
     tx.commit()
     with pytest.raises(ledger.InterfaceError, match="committed"):
         tx.execute("SELECT * FROM T")
+
+
+def test_decimals_ion_binary_cannot_keep_are_refused(db):
+    from decimal import Decimal
+
+    table_id = make_table(db)
+    wide = Decimal("4.3884673106283580748099138552646870E-24")  # 35 digits: the writer drops the 0
+    with db.transaction() as tx:
+        with pytest.raises(ledger.DataError, match="34 significant digits"):
+            tx.insert(table_id, {"x": [{"y": wide}]})
+        tx.insert(table_id, {"x": Decimal("4.388467310628358074809913855264687E-24")})

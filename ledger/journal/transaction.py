@@ -459,6 +459,7 @@ class Transaction:
     def _encode(self, data: Any) -> bytes:
         if ion.ion_type_of(data) is not ion.IonType.STRUCT or ion.is_null(data):
             raise DataError(f"a document must be a struct, got {type(data).__name__}")
+        ion.check_storable(data)
         encoded = ion.dumps(data)
         if len(encoded) > self.limits.document_size:
             raise LimitExceededError(
