@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bench.stats import Row
 
-SCENARIOS = ["bench.g1_commits", "bench.g4_ionhash"]
+SCENARIOS = ["bench.g1_commits", "bench.g2_concurrent", "bench.g4_ionhash"]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
