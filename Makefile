@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 
-.PHONY: demo test test-fast bench bench-quick lint typecheck clean
+.PHONY: demo test soak bench bench-quick lint typecheck clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	$(PY) -m pytest
+
+# The long reliability run: many more crash rounds, transfers and fuzz examples.
+soak: $(VENV)/.installed-dev
+	LEDGER_SOAK=1 $(PY) -m pytest tests/reliability
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check ledger tests bench
