@@ -183,7 +183,7 @@ def test_a_failed_statement_writes_nothing(db):
     with pytest.raises(ledger.Error):
         with db.transaction() as tx:
             tx.execute("INSERT INTO T VALUE {'a': 1}")
-            tx.execute("SELECT * FROM Missing")
+            tx.execute("SELECT * FROM NoSuchTable")
     assert db.digest() == before
     assert list(db.execute("SELECT * FROM T")) == []
 

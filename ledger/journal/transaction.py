@@ -83,6 +83,9 @@ class ReadSet:
 class Transaction:
     """Use as ``with db.transaction() as tx:``; commits on success, aborts on error."""
 
+    # the index key codec gives strings and symbols one rank: one lookup finds both
+    text_index_includes_symbols = True
+
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.limits = journal.limits

@@ -153,7 +153,10 @@ class QueryContext(Protocol):
         """Documents whose indexed field lies between the bounds (None = unbounded),
         in index order. Equality is ``low == high`` with both inclusive. Numbers of
         different Ion types (int, decimal, float) compare by value; other types sort
-        by type first, so a range over values of one type returns only that type."""
+        by type first, so a range over values of one type returns only that type.
+        With both bounds None every document is returned, those lacking the field
+        first, then nulls.  A context whose index gives strings and symbols one
+        rank says so with ``text_index_includes_symbols = True``."""
         ...
 
     def history(

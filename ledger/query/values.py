@@ -1,0 +1,419 @@
+"""PartiQL values over Ion: MISSING, bags, type classes, equality, ordering, Ion output.
+
+The evaluator works on amazon.ion simpleion values (read from documents) and on plain
+Python values (computed); ``kind`` classifies both.  ``to_ion`` turns a result back into
+simpleion values, so callers always get Ion with its types (symbol vs string, decimal
+precision, timestamp precision and offset) intact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from amazon.ion.core import IonType, Timestamp
+from amazon.ion.simple_types import (
+    IonPyBool,
+    IonPyBytes,
+    IonPyDecimal,
+    IonPyDict,
+    IonPyFloat,
+    IonPyInt,
+    IonPyList,
+    IonPyNull,
+    IonPyStdDict,
+    IonPySymbol,
+    IonPyText,
+    IonPyTimestamp,
+)
+from amazon.ion.symbols import SymbolToken
+
+from ledger.errors import DataError
+
+
+class _Missing:
+    """PartiQL's MISSING: the value of a path that leads nowhere."""
+
+    _instance: _Missing | None = None
+
+    def __new__(cls) -> _Missing:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Any = _Missing()
+
+
+class Bag(list[Any]):
+    """A PartiQL bag: an unordered collection (a query result, a `<< >>` literal)."""
+
+    __slots__ = ()
+
+
+class Struct(dict[str, Any]):
+    """A struct computed by a query (documents read from a table stay IonPyDicts)."""
+
+    __slots__ = ()
+
+
+MISSING_TYPE = "missing"
+NULL = "null"
+BOOL = "bool"
+INT = "int"
+DECIMAL = "decimal"
+FLOAT = "float"
+TIMESTAMP = "timestamp"
+SYMBOL = "symbol"
+STRING = "string"
+CLOB = "clob"
+BLOB = "blob"
+LIST = "list"
+SEXP = "sexp"
+STRUCT = "struct"
+BAG = "bag"
+
+NUMBERS = frozenset({INT, DECIMAL, FLOAT})
+TEXTS = frozenset({STRING, SYMBOL})
+LOBS = frozenset({BLOB, CLOB})
+SEQUENCES = frozenset({LIST, SEXP, BAG})
+COLLECTIONS = frozenset({LIST, SEXP, BAG, STRUCT})
+ABSENT = frozenset({MISSING_TYPE, NULL})
+
+_BY_CLASS: dict[type, str] = {
+    bool: BOOL,
+    IonPyBool: BOOL,
+    int: INT,
+    IonPyInt: INT,
+    Decimal: DECIMAL,
+    IonPyDecimal: DECIMAL,
+    float: FLOAT,
+    IonPyFloat: FLOAT,
+    str: STRING,
+    IonPyText: STRING,
+    IonPySymbol: SYMBOL,
+    SymbolToken: SYMBOL,
+    Timestamp: TIMESTAMP,
+    IonPyTimestamp: TIMESTAMP,
+    _dt.datetime: TIMESTAMP,
+    bytes: BLOB,
+    type(None): NULL,
+    IonPyNull: NULL,
+    _Missing: MISSING_TYPE,
+    Struct: STRUCT,
+    dict: STRUCT,
+    IonPyDict: STRUCT,
+    IonPyStdDict: STRUCT,
+    Bag: BAG,
+    list: LIST,
+    tuple: LIST,
+}
+
+_ION_TYPE_KIND = {
+    IonType.LIST: LIST,
+    IonType.SEXP: SEXP,
+    IonType.BLOB: BLOB,
+    IonType.CLOB: CLOB,
+}
+
+
+def kind(value: Any) -> str:
+    """The PartiQL type class of a value: one of the constants above."""
+    cls = type(value)
+    if cls is IonPyList:
+        if value.ion_annotations and _is_bag(value.ion_annotations):
+            return BAG
+        return _ION_TYPE_KIND[value.ion_type]
+    if cls is IonPyBytes:
+        return _ION_TYPE_KIND[value.ion_type]
+    found = _BY_CLASS.get(cls)
+    if found is not None:
+        return found
+    return _kind_slow(value)
+
+
+def _is_bag(annotations: tuple[Any, ...]) -> bool:
+    """A `$bag::[...]` list (how PartiQL writes a bag in Ion)."""
+    return any(getattr(a, "text", a) == "$bag" for a in annotations)
+
+
+def _kind_slow(value: Any) -> str:
+    if isinstance(value, IonPyNull):
+        return NULL
+    if isinstance(value, bool):
+        return BOOL
+    for base, name in (
+        (int, INT),
+        (Decimal, DECIMAL),
+        (float, FLOAT),
+        (str, STRING),
+        (SymbolToken, SYMBOL),
+        (_dt.datetime, TIMESTAMP),
+        (bytes | bytearray, BLOB),
+        (Mapping, STRUCT),
+        (Bag, BAG),
+        (list | tuple, LIST),
+    ):
+        if isinstance(value, base):
+            return name
+    raise DataError(f"not an Ion value: {type(value).__name__}")
+
+
+def is_absent(value: Any) -> bool:
+    """True for NULL (any Ion null) and MISSING."""
+    return value is None or value is MISSING or isinstance(value, IonPyNull)
+
+
+def is_true(value: Any) -> bool:
+    """WHERE semantics: only the boolean TRUE passes (not NULL, not MISSING)."""
+    return value is True or (type(value) is IonPyBool and bool(value))
+
+
+def text_of(value: Any) -> str:
+    """The text of a string or symbol."""
+    if isinstance(value, SymbolToken):
+        return str(value.text)
+    return str(value)
+
+
+def symbol(text: str) -> IonPySymbol:
+    return IonPySymbol.from_value(IonType.SYMBOL, SymbolToken(text, None))
+
+
+def elements(value: Any) -> Iterable[Any]:
+    """The elements of a sequence, or the field values of a struct."""
+    if isinstance(value, Mapping):
+        return [v for _, v in struct_items(value)]
+    return value
+
+
+def struct_items(value: Any) -> list[tuple[str, Any]]:
+    """Every (name, value) field of a struct, duplicates included."""
+    return list(value.items())
+
+
+# ---------------------------------------------------------------- equality and order
+
+
+def instant(value: _dt.datetime) -> _dt.datetime:
+    """A timestamp as an aware UTC datetime (unknown offset `-00:00` counts as UTC)."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_dt.UTC)
+    return value.astimezone(_dt.UTC)
+
+
+def _timestamp_key(value: _dt.datetime) -> tuple[_dt.datetime, Decimal]:
+    frac = getattr(value, "fractional_seconds", None)
+    extra = Decimal(frac) - Decimal(value.microsecond) / 1_000_000 if frac is not None else 0
+    return instant(value), Decimal(extra)
+
+
+_RANK = {
+    BOOL: 1,
+    INT: 2,
+    DECIMAL: 2,
+    FLOAT: 2,
+    TIMESTAMP: 4,
+    STRING: 5,
+    SYMBOL: 5,
+    BLOB: 6,
+    CLOB: 6,
+    LIST: 7,
+    SEXP: 8,
+    STRUCT: 9,
+    BAG: 10,
+}
+
+
+def sort_key(value: Any, nulls_high: bool = True) -> tuple[Any, ...]:
+    """A key giving PartiQL's total order: bool < numbers < timestamps < text < lobs <
+    lists < sexps < structs < bags; NULL and MISSING first or last (``nulls_high``)."""
+    k = kind(value)
+    if k in ABSENT:
+        return (11,) if nulls_high else (0,)
+    rank = _RANK[k]
+    if k == BOOL:
+        return (1, bool(value))
+    if rank == 2:
+        if k == FLOAT and math.isnan(value):
+            return (2, 0, 0)
+        return (2, 1, value)
+    if k == TIMESTAMP:
+        return (4, _timestamp_key(value))
+    if rank == 5:
+        return (5, text_of(value))
+    if rank == 6:
+        return (6, bytes(value))
+    if k == STRUCT:
+        fields = sorted((name, sort_key(v, nulls_high)) for name, v in struct_items(value))
+        return (9, tuple(fields))
+    keys = [sort_key(v, nulls_high) for v in value]
+    if k == BAG:
+        keys.sort()
+    return (rank, tuple(keys))
+
+
+def group_key(value: Any) -> tuple[Any, ...]:
+    """A hashable key under which PartiQL-equal values collide (DISTINCT, GROUP BY).
+
+    NULL and MISSING are kept apart; numbers are equal by value across Ion types."""
+    if value is MISSING:
+        return (-1,)
+    return sort_key(value, nulls_high=False)
+
+
+def equal(a: Any, b: Any) -> Any:
+    """PartiQL `=`: TRUE/FALSE, NULL if either side is NULL, MISSING if either is MISSING."""
+    ka, kb = kind(a), kind(b)
+    if ka in ABSENT or kb in ABSENT:
+        if ka == MISSING_TYPE and kb == MISSING_TYPE:
+            return MISSING
+        return None if NULL in (ka, kb) else MISSING
+    return same_value(a, ka, b, kb)
+
+
+def same_value(a: Any, ka: str, b: Any, kb: str) -> bool:
+    """Equality of two present values of kinds ``ka`` and ``kb``."""
+    if ka in NUMBERS and kb in NUMBERS:
+        return bool(a == b)
+    if ka in TEXTS and kb in TEXTS:
+        return text_of(a) == text_of(b)
+    if _RANK.get(ka) != _RANK.get(kb):
+        return False
+    if ka == TIMESTAMP:
+        return _timestamp_key(a) == _timestamp_key(b)
+    if ka == BOOL or ka in LOBS:
+        return bool(a == b)
+    return group_key(a) == group_key(b)
+
+
+def compare(a: Any, b: Any) -> Any:
+    """-1, 0 or 1 for comparable values; NULL or MISSING when absent or incomparable."""
+    ka, kb = kind(a), kind(b)
+    if ka in ABSENT or kb in ABSENT:
+        return None if NULL in (ka, kb) and MISSING_TYPE not in (ka, kb) else MISSING
+    if ka in NUMBERS and kb in NUMBERS:
+        if (ka == FLOAT and math.isnan(a)) or (kb == FLOAT and math.isnan(b)):
+            return None
+        return (a > b) - (a < b)
+    if ka in TEXTS and kb in TEXTS:
+        x, y = text_of(a), text_of(b)
+        return (x > y) - (x < y)
+    if ka == kb == TIMESTAMP:
+        p, q = _timestamp_key(a), _timestamp_key(b)
+        return (p > q) - (p < q)
+    if ka == kb == BOOL:
+        return (bool(a) > bool(b)) - (bool(a) < bool(b))
+    return MISSING
+
+
+# ---------------------------------------------------------------- Ion output
+
+
+def _ion_null(annotations: tuple[str, ...] = ()) -> IonPyNull:
+    return IonPyNull.from_value(IonType.NULL, None, annotations)
+
+
+_SCALAR_TO_ION: dict[type, tuple[Any, IonType]] = {
+    bool: (IonPyBool, IonType.BOOL),
+    int: (IonPyInt, IonType.INT),
+    float: (IonPyFloat, IonType.FLOAT),
+    Decimal: (IonPyDecimal, IonType.DECIMAL),
+    str: (IonPyText, IonType.STRING),
+    bytes: (IonPyBytes, IonType.BLOB),
+    Timestamp: (IonPyTimestamp, IonType.TIMESTAMP),
+    _dt.datetime: (IonPyTimestamp, IonType.TIMESTAMP),
+    SymbolToken: (IonPySymbol, IonType.SYMBOL),
+}
+
+_ION_CLASSES = (
+    IonPyBool,
+    IonPyInt,
+    IonPyFloat,
+    IonPyDecimal,
+    IonPyText,
+    IonPyBytes,
+    IonPyTimestamp,
+    IonPySymbol,
+    IonPyNull,
+)
+
+
+def to_ion(value: Any, *, storage: bool = False) -> Any:
+    """A result value as simpleion values.
+
+    For query results MISSING becomes ``$missing::null`` and a nested bag a
+    ``$bag::[...]`` list (the PartiQL conformance conventions); with ``storage`` (data
+    about to be written) bags become plain lists and MISSING elements are dropped.
+    """
+    cls = type(value)
+    if cls in _ION_CLASSES:
+        return value
+    if cls is IonPyDict or cls is IonPyList:
+        return value  # read from a document: already Ion all the way down
+    if value is None:
+        return _ion_null()
+    if value is MISSING:
+        return _ion_null(("$missing",))
+    if isinstance(value, Mapping):
+        return _struct_to_ion(value, storage)
+    if isinstance(value, list | tuple):
+        return _list_to_ion(value, storage)
+    return _scalar_to_ion(value)
+
+
+def _scalar_to_ion(value: Any) -> Any:
+    for base, (ion_class, ion_type) in _SCALAR_TO_ION.items():
+        if isinstance(value, base):
+            return ion_class.from_value(ion_type, value)
+    if isinstance(value, bytearray):
+        return IonPyBytes.from_value(IonType.BLOB, bytes(value))
+    raise DataError(f"cannot convert {type(value).__name__} to Ion")
+
+
+def _struct_to_ion(value: Mapping[str, Any], storage: bool) -> IonPyDict:
+    out = IonPyDict.from_value(IonType.STRUCT, {})
+    items = value.items() if not isinstance(value, IonPyDict) else value.items()
+    for name, item in items:
+        if item is MISSING:
+            continue
+        out.add_item(text_of(name), to_ion(item, storage=storage))
+    out.ion_annotations = getattr(value, "ion_annotations", ())
+    return out
+
+
+def _list_to_ion(value: list[Any] | tuple[Any, ...], storage: bool) -> IonPyList:
+    if storage:
+        items = [to_ion(v, storage=True) for v in value if v is not MISSING]
+    else:
+        items = [to_ion(v) for v in value]
+    ion_type = value.ion_type if isinstance(value, IonPyList) else IonType.LIST
+    annotations: tuple[str, ...] = getattr(value, "ion_annotations", ())
+    if isinstance(value, Bag) and not storage:
+        annotations = ("$bag",)
+    return IonPyList.from_value(ion_type, items, annotations)
+
+
+def deep_copy(value: Any) -> Any:
+    """A mutable copy of a document, keeping Ion types, for DML to edit in place."""
+    if isinstance(value, Mapping):
+        out = IonPyDict.from_value(IonType.STRUCT, {})
+        for name, item in value.items():
+            out.add_item(name, deep_copy(item))
+        out.ion_annotations = getattr(value, "ion_annotations", ())
+        return out
+    if isinstance(value, list) and not isinstance(value, Bag):
+        ion_type = value.ion_type if isinstance(value, IonPyList) else IonType.LIST
+        return IonPyList.from_value(
+            ion_type, [deep_copy(v) for v in value], getattr(value, "ion_annotations", ())
+        )
+    return value
