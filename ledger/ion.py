@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import uuid
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -44,21 +45,24 @@ def dumps(value: Any) -> bytes:
 
 
 MAX_DECIMAL_DIGITS = 34  # amazon.ion's C writer keeps no more (decimal128) exactly
+MAX_NESTING = 100  # levels of lists and structs in one value
 
 
 def check_storable(value: Any, where: str = "document") -> None:
-    """Refuse what Ion binary would not store exactly, so no value changes silently.
+    """Refuse what could not be stored exactly or processed safely, before anything changes.
 
     amazon.ion's C writer rounds decimals of more than 34 significant digits (a
-    trailing zero of a 35-digit decimal is dropped, changing its precision and hash).
+    trailing zero of a 35-digit decimal is dropped, changing its precision and hash);
+    values nested deeper than MAX_NESTING levels would exhaust the interpreter's stack.
     """
-    stack = [value]
+    stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list | tuple):
-            stack.extend(item)
+        item, depth = stack.pop()
+        if isinstance(item, Mapping | list | tuple):
+            if depth >= MAX_NESTING:
+                raise DataError(f"{where} is nested more than {MAX_NESTING} levels deep")
+            children = item.values() if isinstance(item, Mapping) else item
+            stack.extend((child, depth + 1) for child in children)
         elif isinstance(item, Decimal) and item.is_finite():
             if len(item.as_tuple().digits) > MAX_DECIMAL_DIGITS:
                 raise DataError(

@@ -113,9 +113,14 @@ class Transaction:
             raise LimitExceededError(
                 f"statement is {len(statement)} characters; the limit is {self.limits.statement_length}"
             )
+        for number, param in enumerate(params, 1):
+            ion.check_storable(param, f"parameter {number}")
         self.statements.append(StatementRecord(statement, tuple(params), ion.now_ms()))
         try:
             rows = query.execute(self, statement, params)
+        except RecursionError:
+            self.statements.pop()
+            raise LimitExceededError("the statement is nested too deeply to evaluate") from None
         except BaseException:
             self.statements.pop()
             raise
