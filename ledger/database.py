@@ -13,10 +13,17 @@ from typing import Any, TypeVar
 
 from ledger.cursor import Cursor
 from ledger.errors import InterfaceError, OccConflictError
+from ledger.journal import export as journal_export
+from ledger.journal import proofs
+from ledger.journal import verify as journal_verify
+from ledger.journal.export import ExportResult
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
+from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import Transaction
 from ledger.query.context import BlockAddress
+from ledger.journal.verify import Progress, VerifyReport
+from ledger.storage.kv import ReadTxn
 from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
 
 T = TypeVar("T")
@@ -96,17 +103,66 @@ class Ledger:
     # -- the journal ------------------------------------------------------------------
     def digest(self) -> Digest:
         """The digest of the whole journal and its tip address."""
-        self._check_open()
-        txn = self._store.read()
-        try:
-            digest, seq = self.journal.digest(txn)
-        finally:
-            txn.close()
+        digest, seq = self._read(self.journal.digest)
         return Digest(digest, self.journal.address(seq))
 
     @property
     def strand_id(self) -> str:
         return self.journal.strand_id
+
+    def get_block(
+        self, block_address: BlockAddress | int, tip: BlockAddress | int | None = None
+    ) -> tuple[Any, list[bytes] | None]:
+        """QLDB's GetBlock: the block and, given a digest tip, its proof to that digest."""
+        return self._read(lambda txn: proofs.get_block(self.journal, txn, block_address, tip))
+
+    def get_revision(
+        self,
+        block_address: BlockAddress | int,
+        document_id: str,
+        tip: BlockAddress | int | None = None,
+    ) -> tuple[Any, list[bytes] | None]:
+        """QLDB's GetRevision: a document's revision in a block and, given a tip, its proof."""
+        return self._read(
+            lambda txn: proofs.get_revision(self.journal, txn, block_address, document_id, tip)
+        )
+
+    def consistency_proof(
+        self, old_tip: BlockAddress | int, new_tip: BlockAddress | int | None = None
+    ) -> list[bytes]:
+        """Proof that the journal at ``new_tip`` (default: now) extends the one at ``old_tip``."""
+        return self._read(lambda txn: proofs.consistency(self.journal, txn, old_tip, new_tip))
+
+    def verify(
+        self,
+        *,
+        saved_digest: SavedDigest | None = None,
+        progress: Progress | None = None,
+    ) -> VerifyReport:
+        """Recompute every hash, the chain and the digest, and check the summary against
+        a replay of the journal (``ledger verify``); with ``saved_digest``, also prove
+        that digest is a prefix of today's journal."""
+        self._check_open()
+        return journal_verify.verify(self.journal, saved_digest=saved_digest, progress=progress)
+
+    def export(
+        self,
+        directory: str | os.PathLike[str],
+        start: Any = None,
+        end: Any = None,
+        fmt: str = "ion_text",
+    ) -> ExportResult:
+        """Write the journal (or a time range of it) in QLDB's journal export format."""
+        self._check_open()
+        return journal_export.export(self.journal, directory, start, end, fmt)
+
+    def _read(self, fn: Callable[[ReadTxn], T]) -> T:
+        self._check_open()
+        txn = self._store.read()
+        try:
+            return fn(txn)
+        finally:
+            txn.close()
 
     # -- life cycle ---------------------------------------------------------------------
     def close(self) -> None:

@@ -94,7 +94,7 @@ class Journal:
         if fmt is None:
             if self.store.readonly:
                 raise StorageError(f"{self.store.path} is not a ledger (no format record)")
-            return self.store.write(lambda w: _init_meta(w, name))
+            return self.store.write(lambda w: init_meta(w, name))
         version = int(fmt.decode("ascii"))
         if version > FORMAT_VERSION:
             raise StorageError(
@@ -182,11 +182,12 @@ class Journal:
         return tree.root(NodeStore(txn), seq + 1), seq
 
 
-def _init_meta(w: WriteTxn, name: str) -> str:
+def init_meta(w: WriteTxn, name: str, strand_id: str | None = None) -> str:
+    """Make the store a ledger (format, strand, name); an import passes its strand id."""
     existing = w.get("meta", _META_STRAND)
     if existing is not None:  # another process created it first
         return existing.decode("ascii")
-    strand = ion.new_id()
+    strand = strand_id or ion.new_id()
     w.put("meta", _META_FORMAT, str(FORMAT_VERSION).encode())
     w.put("meta", _META_STRAND, strand.encode())
     w.put("meta", _META_NAME, name.encode())

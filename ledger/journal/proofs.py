@@ -38,7 +38,8 @@ def parse_address(text: str) -> BlockAddress:
     value = ion.loads(text)
     if not isinstance(value, Mapping):
         raise DataError(f"a block address is an Ion struct {{strandId, sequenceNo}}, got {text!r}")
-    strand, seq = value.get("strandId"), value.get("sequenceNo")
+    strand: Any = value.get("strandId")
+    seq: Any = value.get("sequenceNo")
     if (
         ion.is_null(strand)
         or ion.is_null(seq)
@@ -112,6 +113,12 @@ def block_proof(txn: ReadTxn, seq: int, tip_seq: int) -> list[bytes]:
     return tree.inclusion_proof(NodeStore(txn), seq, tip_seq + 1)
 
 
+def _load_block(journal: Journal, txn: ReadTxn, seq: int) -> Any:
+    """A fresh copy of the block as stored in this snapshot (the caller may change it;
+    the journal's shared cache is not handed out)."""
+    return ion.loads(journal.block_bytes(txn, seq))
+
+
 def get_block(
     journal: Journal, txn: ReadTxn, seq: Address, tip_seq: Address | None = None
 ) -> tuple[Any, list[bytes] | None]:
@@ -121,7 +128,7 @@ def get_block(
     when the block or tip is not in this journal or the tip precedes the block.
     """
     block_seq, tip = _resolve(journal, txn, seq, tip_seq)
-    block = journal.block(txn, block_seq)
+    block = _load_block(journal, txn, block_seq)
     return block, None if tip is None else block_proof(txn, block_seq, tip)
 
 
@@ -149,15 +156,25 @@ def get_revision(
     digest at ``tip_seq``.
     """
     block_seq, tip = _resolve(journal, txn, seq, tip_seq)
-    block = journal.block(txn, block_seq)
-    index, revision = find_revision(block, document_id)
+    block = _load_block(journal, txn, block_seq)
+    _, revision = find_revision(block, document_id)
     if tip is None:
         return revision, None
+    return revision, revision_proof_in(block, document_id, block_proof(txn, block_seq, tip))
+
+
+def revision_proof_in(
+    block: Mapping[str, Any], document_id: str, proof_of_block: Sequence[bytes]
+) -> list[bytes]:
+    """The GetRevision proof of ``document_id``'s revision, given the block's own proof.
+
+    Works on any block in QLDB's format (ours, or one from a QLDB export).
+    """
+    index, _ = find_revision(block, document_id)
     hashes = [bytes(r["hash"]) for r in block["revisions"]]
     entries = [bytes(e) for e in block["entriesHashList"]]
     previous = bytes(block.get("previousBlockHash") or b"")
-    proof = revision_proof(hashes, index, entries, previous, block_proof(txn, block_seq, tip))
-    return revision, proof
+    return revision_proof(hashes, index, entries, previous, list(proof_of_block))
 
 
 # -- consistency (beyond QLDB) ------------------------------------------------------------

@@ -238,7 +238,10 @@ def _check_versions(doc: dict[str, Any]) -> None:
         raise UnsupportedFormatError(
             f"unknown saved-digest format {doc.get('format')!r}; this ledger reads {FORMAT!r}"
         )
-    for name, supported in (("formatVersion", FORMAT_VERSION), ("hashFormatVersion", HASH_FORMAT_VERSION)):
+    for name, supported in (
+        ("formatVersion", FORMAT_VERSION),
+        ("hashFormatVersion", HASH_FORMAT_VERSION),
+    ):
         version = doc.get(name)
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             raise DataError(f"signed digest: {name} must be a positive integer, got {version!r}")

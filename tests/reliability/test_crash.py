@@ -70,9 +70,8 @@ def _check(path: Path, acked: set[str]) -> None:
             assert db.journal.digest(txn)[0] == merkle_root(hashes)
         finally:
             txn.close()
-        report = db.verify() if hasattr(db, "verify") else None
-        if report is not None:
-            assert report.verified, report.failure
+        report = db.verify()
+        assert report.verified, report.failure
         db.execute("INSERT INTO Crash ?", {"w": "after", "n": 0})  # writing continues
 
 

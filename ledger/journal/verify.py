@@ -1,0 +1,1118 @@
+"""Checking: the whole journal and its summary (``verify``), and proofs handed out.
+
+``verify`` streams the blocks in key order and recomputes everything the journal
+claims: every revision hash from its Ion data, H(transactionInfo) and the revisions
+root as members of entriesHashList, entriesHash, blockHash, the previousBlockHash
+chain, sequence numbers and strand id; then every ``block_hashes`` entry, every stored
+ledger-tree node (a frontier of complete subtrees is carried along, so memory stays
+flat) and the digest.  The same pass replays the journal against the summary: the
+``revisions``, ``history`` and ``times`` entries of each block, the current row of each
+document in ``docs`` (header and data, which must hash to the journal's revision
+hash) and its index entries; the catalog (``tables``), ``table_seq`` and the catalog
+sequence are rebuilt from the DDL revisions of ``information_schema.user_tables``.
+Finally every database must hold exactly as many entries as the journal implies, so
+nothing extra hides anywhere.  The first problem stops the run, located by block,
+document, expected and computed values.
+
+Order of judgement: the journal and the indexes that point into it (``revisions``,
+``history``, ``block_hashes``, ``tree``, ``times``) first, in block order; the catalog
+next; then the current documents and index entries.  A problem found in a document
+row is held back until the journal-side checks have all passed, because whether a
+revision is current is read from ``revisions``, which must be proven first.
+
+The proof checkers (``check_block_proof`` and friends) are QLDB's verifier with two
+additions: the block or revision is rehashed from its contents, and a mismatch raises
+VerificationError (tampered) while a malformed proof raises DataError.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import struct
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from amazon.ion.core import IonType, TimestampPrecision
+
+from ledger import ion
+from ledger.errors import DataError, VerificationError
+from ledger.hashing import dot, fold, ion_hash, merkle_root, revision_hash, tree, verify_block
+from ledger.journal import catalog
+from ledger.journal.catalog import CATALOG_TABLE_ID
+from ledger.journal.history import to_ms
+from ledger.journal.journal import Journal, NodeStore
+from ledger.journal.signing import SavedDigest
+from ledger.journal.transaction import index_value, ms_timestamp
+from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, TableInfo
+from ledger.storage import layout
+from ledger.storage.kv import ReadTxn
+
+Progress = Callable[[int, int], None]  # (blocks done, blocks in the journal)
+_MALFORMED = (DataError, KeyError, TypeError, AttributeError, ValueError, IndexError, struct.error)
+
+
+# -- the report -----------------------------------------------------------------------------
+@dataclass
+class VerifyReport:
+    """What ``verify`` found: ``verified`` and, if not, the first problem and where."""
+
+    verified: bool
+    blocks: int
+    revisions: int
+    digest: bytes
+    tip: BlockAddress
+    failure: str | None = None
+    block: int | None = None
+    document: str | None = None
+    expected: object = None
+    computed: object = None
+    saved_digest: SavedDigest | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict, the shape of ``ledger verify --json``: the digest in base64
+        (as GetDigest gives it), expected/computed hashes of a failure in hex."""
+        out: dict[str, Any] = {
+            "verified": self.verified,
+            "blocks": self.blocks,
+            "revisions": self.revisions,
+            "digest": base64.b64encode(self.digest).decode("ascii"),
+            "tip": {"strandId": self.tip.strand_id, "sequenceNo": self.tip.sequence_no},
+            "failure": self.failure,
+        }
+        if self.saved_digest is not None:
+            out["savedDigestTip"] = self.saved_digest.tip.sequence_no
+        if not self.verified:
+            out.update(
+                block=self.block,
+                document=self.document,
+                expected=_jsonable(self.expected),
+                computed=_jsonable(self.computed),
+            )
+        return out
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).hex()
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return repr(value)
+
+
+# -- the ledger tree, streamed ----------------------------------------------------------------
+class Frontier:
+    """Roots of the complete subtrees over the leaves pushed so far: O(log n) hashes.
+
+    ``push`` returns the nodes (level >= 1, index, hash) that the new leaf completes,
+    exactly the nodes ``tree.append_leaf`` stores; ``root`` is the digest so far.
+    """
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []  # (level, root), largest first
+        self.size = 0
+
+    def push(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
+        index, node, level = self.size, leaf, 0
+        completed = []
+        while self._stack and self._stack[-1][0] == level:
+            node = dot(self._stack.pop()[1], node)
+            level += 1
+            completed.append((level, index >> level, node))
+        self._stack.append((level, node))
+        self.size += 1
+        return completed
+
+    def root(self) -> bytes:
+        acc = b""
+        for _, h in reversed(self._stack):
+            acc = dot(h, acc)
+        return acc
+
+
+def tree_node_count(size: int) -> int:
+    """How many nodes above the leaves a ledger tree of ``size`` leaves stores."""
+    count, level = 0, 1
+    while size >> level:
+        count += size >> level
+        level += 1
+    return count
+
+
+# -- the catalog, replayed ------------------------------------------------------------------
+@dataclass
+class CatalogReplay:
+    """The catalog rebuilt from the journal, as commit (and import) maintain it.
+
+    Tables come from the DDL revisions of information_schema.user_tables.  A table that
+    only appears in transactionInfo (a QLDB export, whose system tables are not in the
+    journal) is *implicit*: ACTIVE, without indexes, named as transactionInfo names it;
+    since QLDB allows one active table per name, writing to an implicit table marks any
+    other implicit table of that name INACTIVE (it must have been dropped meanwhile).
+    """
+
+    tables: dict[str, TableInfo] = field(default_factory=dict)
+    table_seq: dict[str, int] = field(default_factory=dict)
+    catalog_seq: int = -1
+    implicit: set[str] = field(default_factory=set)
+
+    def copy(self) -> CatalogReplay:
+        return CatalogReplay(
+            dict(self.tables), dict(self.table_seq), self.catalog_seq, set(self.implicit)
+        )
+
+    def catalog_revision(
+        self, table_id: str, data: Any, seq: int
+    ) -> tuple[TableInfo | None, TableInfo]:
+        """Apply a DDL revision; returns (table before, table after)."""
+        if data is None:
+            raise VerificationError("a catalog revision has no data", block=seq, document=table_id)
+        try:
+            after = catalog.from_record(table_id, data)
+        except DataError as exc:
+            raise VerificationError(str(exc), block=seq, document=table_id) from None
+        before = self.tables.get(table_id)
+        self.tables[table_id] = after
+        self.implicit.discard(table_id)
+        self.catalog_seq = seq
+        self.table_seq[table_id] = seq
+        return before, after
+
+    def user_revision(self, table_id: str, table_name: str, seq: int) -> list[TableInfo]:
+        """Note a revision of a user table; returns the implicit tables it changed."""
+        self.table_seq[table_id] = seq
+        if table_id in self.tables and table_id not in self.implicit:
+            return []
+        changed = [
+            catalog.with_status(t, INACTIVE)
+            for t in self.tables.values()
+            if t.table_id in self.implicit
+            and t.table_id != table_id
+            and t.name == table_name
+            and t.status == ACTIVE
+        ]
+        current = self.tables.get(table_id)
+        if current is None or current.status != ACTIVE:
+            changed.append(TableInfo(table_id=table_id, name=table_name, status=ACTIVE))
+        for table in changed:
+            self.tables[table.table_id] = table
+        self.implicit.add(table_id)
+        if changed:
+            self.catalog_seq = seq
+        return changed
+
+
+# -- reading a block's parts ------------------------------------------------------------------
+def text(value: Any) -> str:
+    return ion.text_of(value)
+
+
+def block_seq_and_strand(block: Any, seq: int | None = None) -> tuple[int, str]:
+    """The (sequenceNo, strandId) a block claims; VerificationError if malformed."""
+    try:
+        address = block["blockAddress"]
+        number, strand = address["sequenceNo"], address["strandId"]
+    except _MALFORMED as exc:
+        raise VerificationError(f"block has no valid blockAddress ({exc})", block=seq) from None
+    if not (_is(number, IonType.INT) and _is(strand, IonType.STRING)):
+        raise VerificationError(
+            "blockAddress needs strandId (string) and sequenceNo (int)", block=seq
+        )
+    return int(number), text(strand)
+
+
+def _is(value: Any, ion_type: IonType) -> bool:
+    return not ion.is_null(value) and ion.ion_type_of(value) is ion_type
+
+
+def revision_table(block: Mapping[str, Any], doc_id: str, seq: int) -> tuple[str, str]:
+    """(tableId, tableName) of a revision, from transactionInfo.documents."""
+    try:
+        info = block["transactionInfo"]["documents"][doc_id]
+        return text(info["tableId"]), text(info["tableName"])
+    except _MALFORMED:
+        raise VerificationError(
+            "transactionInfo.documents has no table for the revision's document",
+            block=seq,
+            document=doc_id,
+        ) from None
+
+
+@dataclass(frozen=True)
+class RevisionParts:
+    """What the summary derives from one revision."""
+
+    doc_id: str
+    version: int
+    tx_id: str
+    ms: int  # txTime, milliseconds since 1970
+    hash: bytes
+    data: Any  # None when deleted or redacted
+    live: bool  # has data: not a deleted document's final revision, not redacted
+
+
+def revision_parts(revision: Any, seq: int) -> RevisionParts:
+    try:
+        metadata = revision["metadata"]
+        doc_id = text(metadata["id"])
+        layout.ident(doc_id)
+        version = int(metadata["version"])
+        tx_time = metadata["txTime"]
+        if not isinstance(tx_time, _dt.datetime) or version < 0:
+            raise ValueError("txTime must be a timestamp and version >= 0")
+        data = revision.get("data")
+        return RevisionParts(
+            doc_id,
+            version,
+            text(metadata["txId"]),
+            to_ms(tx_time),
+            bytes(revision["hash"]),
+            data,
+            data is not None,
+        )
+    except _MALFORMED as exc:
+        raise VerificationError(f"malformed revision metadata ({exc})", block=seq) from None
+
+
+def block_ms(block: Mapping[str, Any], seq: int) -> int:
+    """blockTimestamp in ms; it must be UTC with millisecond precision, as QLDB writes it,
+    so that the times entry pins its exact Ion value (no hash covers it)."""
+    stamp: Any = block.get("blockTimestamp")
+    if not _is(stamp, IonType.TIMESTAMP) or not _is_utc_ms(stamp):
+        raise VerificationError(
+            "blockTimestamp is not a UTC timestamp with millisecond precision",
+            computed=repr(stamp),
+            block=seq,
+        )
+    return to_ms(stamp)
+
+
+def _is_utc_ms(stamp: Any) -> bool:
+    return (
+        getattr(stamp, "precision", None) is TimestampPrecision.SECOND
+        and getattr(stamp, "fractional_precision", None) == 3
+        and stamp.utcoffset() == _dt.timedelta(0)
+    )
+
+
+def is_opaque(revision: Any) -> bool:
+    """A revision QLDB exports as its hash alone (a system table's): counted, not read."""
+    return isinstance(revision, Mapping) and set(revision) == {"hash"}
+
+
+def check_block_contents(block: Any, seq: int, strand: str, previous: bytes | None) -> bytes:
+    """One block on its own and in its chain; returns its blockHash.
+
+    ``previous`` is the blockHash of block ``seq - 1`` (``b""`` for genesis, None when
+    the previous block is not at hand, e.g. the first block of a time-ranged export).
+    """
+    if not isinstance(block, Mapping):
+        raise VerificationError("block is not an Ion struct", block=seq)
+    claimed_seq, claimed_strand = block_seq_and_strand(block, seq)
+    if claimed_seq != seq:
+        raise VerificationError(
+            "blockAddress.sequenceNo out of order", expected=seq, computed=claimed_seq, block=seq
+        )
+    if claimed_strand != strand:
+        raise VerificationError(
+            "blockAddress.strandId is not this journal's strand",
+            expected=strand,
+            computed=claimed_strand,
+            block=seq,
+        )
+    try:
+        revisions = list(block.get("revisions") or ())
+        _check_unhashed(block, revisions, seq, strand)
+        _verify_hashes(block, seq)
+        block_hash = bytes(block["blockHash"])
+        claimed_previous = bytes(block.get("previousBlockHash") or b"")
+    except VerificationError as exc:
+        if exc.block is None:
+            exc.block = seq
+        raise
+    except _MALFORMED as exc:
+        raise VerificationError(
+            f"malformed block ({type(exc).__name__}: {exc})", block=seq
+        ) from None
+    if previous is not None and claimed_previous != previous:
+        raise VerificationError(
+            "previousBlockHash breaks the chain",
+            expected=previous,
+            computed=claimed_previous,
+            block=seq,
+        )
+    return block_hash
+
+
+def _verify_hashes(block: Mapping[str, Any], seq: int) -> None:
+    """hashing.verify_block; a block holding opaque revisions is checked here instead."""
+    revisions = block.get("revisions") or ()
+    if not any(is_opaque(r) for r in revisions):
+        verify_block(block)
+        return
+    hashes = []
+    for r in revisions:
+        claimed = bytes(r["hash"])
+        if not is_opaque(r):
+            data_hash = r.get("dataHash")
+            computed = revision_hash(
+                r["metadata"],
+                None if data_hash is not None else r.get("data"),
+                None if data_hash is None else bytes(data_hash),
+            )
+            if computed != claimed:
+                raise VerificationError(
+                    "revision hash does not match",
+                    expected=claimed,
+                    computed=computed,
+                    block=seq,
+                    document=_doc_of(r),
+                )
+        hashes.append(claimed)
+    entries = [bytes(e) for e in block["entriesHashList"]]
+    members = [
+        (merkle_root(hashes), "the revisions root"),
+        (ion_hash(block["transactionInfo"]), "H(transactionInfo)"),
+    ]
+    if block.get("redactionInfo") is not None:
+        members.append((ion_hash(block["redactionInfo"]), "H(redactionInfo)"))
+    for h, what in members:
+        if h not in entries:
+            raise VerificationError(f"{what} is not in entriesHashList", computed=h, block=seq)
+    entries_hash = merkle_root(entries)
+    if entries_hash != bytes(block["entriesHash"]):
+        raise VerificationError(
+            "entriesHash does not match",
+            expected=bytes(block["entriesHash"]),
+            computed=entries_hash,
+            block=seq,
+        )
+    computed = dot(entries_hash, bytes(block.get("previousBlockHash") or b""))
+    if computed != bytes(block["blockHash"]):
+        raise VerificationError(
+            "blockHash does not match",
+            expected=bytes(block["blockHash"]),
+            computed=computed,
+            block=seq,
+        )
+
+
+_BLOCK_FIELDS = frozenset(
+    {
+        "blockAddress",
+        "transactionId",
+        "blockTimestamp",
+        "blockHash",
+        "entriesHash",
+        "previousBlockHash",
+        "entriesHashList",
+        "transactionInfo",
+        "redactionInfo",
+        "revisions",
+    }
+)
+_REVISION_FIELDS = frozenset({"blockAddress", "hash", "data", "dataHash", "metadata"})
+
+
+def _check_unhashed(block: Mapping[str, Any], revisions: list[Any], seq: int, strand: str) -> None:
+    """Pin the parts no hash covers: field names, Ion types, blockAddress,
+    blockTimestamp, transactionId (through its revisions' metadata.txId)."""
+    _known_fields(block, _BLOCK_FIELDS, "block", seq, None)
+    _blob(block.get("blockHash"), "blockHash", seq, None)
+    _blob(block.get("entriesHash"), "entriesHash", seq, None)
+    if "previousBlockHash" in block:
+        _blob(block["previousBlockHash"], "previousBlockHash", seq, None)
+    for entry in block.get("entriesHashList") or ():
+        _blob(entry, "an entriesHashList entry", seq, None)
+    block_ms(block, seq)
+    address = ion_hash({"strandId": strand, "sequenceNo": seq})
+    tx_id = block.get("transactionId")
+    if not _is(tx_id, IonType.STRING):
+        raise VerificationError("transactionId is not a string", block=seq)
+    for r in revisions:
+        if not is_opaque(r):
+            _check_revision_unhashed(r, address, tx_id, seq)
+
+
+def _check_revision_unhashed(r: Any, address: bytes, tx_id: Any, seq: int) -> None:
+    doc_id = _doc_of(r)
+    _known_fields(r, _REVISION_FIELDS, "revision", seq, doc_id)
+    _blob(r.get("hash"), "a revision hash", seq, doc_id)
+    if "dataHash" in r:
+        _blob(r.get("dataHash"), "a revision dataHash", seq, doc_id)
+    if ion_hash(r.get("blockAddress")) != address:
+        raise VerificationError(
+            "a revision's blockAddress is not its block's", block=seq, document=doc_id
+        )
+    meta = r.get("metadata")
+    claimed = meta.get("txId") if isinstance(meta, Mapping) else None
+    if ion_hash(claimed) != ion_hash(tx_id):
+        raise VerificationError(
+            "transactionId differs from its revisions' metadata.txId",
+            expected=claimed,
+            computed=tx_id,
+            block=seq,
+            document=doc_id,
+        )
+
+
+def _known_fields(
+    value: Any, known: frozenset[str], what: str, seq: int, doc_id: str | None
+) -> None:
+    if not isinstance(value, Mapping):
+        raise VerificationError(f"a {what} is not a struct", block=seq, document=doc_id)
+    unknown = sorted(str(k) for k in value if k not in known)
+    if unknown:
+        raise VerificationError(f"{what} has unknown fields {unknown}", block=seq, document=doc_id)
+
+
+def _blob(value: Any, what: str, seq: int, doc_id: str | None) -> None:
+    if not _is(value, IonType.BLOB) or len(value) != 32:
+        raise VerificationError(f"{what} is not a 32-byte blob", block=seq, document=doc_id)
+
+
+def _doc_of(revision: Any) -> str | None:
+    try:
+        return text(revision["metadata"]["id"])
+    except _MALFORMED:
+        return None
+
+
+# -- verify -----------------------------------------------------------------------------------
+def verify(
+    journal: Journal,
+    *,
+    saved_digest: SavedDigest | None = None,
+    progress: Progress | None = None,
+) -> VerifyReport:
+    """Check the whole journal and its summary in one snapshot; never raises for tampering.
+
+    With ``saved_digest`` (from ``get-digest``, plain or signed) also prove that the
+    journal saved then is a prefix of today's.  Returns a VerifyReport; StorageError
+    and the like propagate (the check could not run).
+    """
+    txn = journal.store.read()
+    try:
+        return _Verifier(journal, txn, saved_digest, progress).run()
+    finally:
+        txn.close()
+
+
+class _Verifier:
+    def __init__(
+        self, journal: Journal, txn: ReadTxn, saved: SavedDigest | None, progress: Progress | None
+    ) -> None:
+        self.journal, self.txn, self.saved, self.progress = journal, txn, saved, progress
+        self.strand = journal.strand_id
+        self.total = journal.tip(txn).seq + 1
+        self.frontier = Frontier()
+        self.previous = b""
+        self.blocks = 0
+        self.revisions = 0
+        self.catalog = CatalogReplay()
+        self.claimed = _claimed_tables(txn)
+        self.live: Counter[str] = Counter()
+        self.pending: VerificationError | None = None
+
+    # -- driver ------------------------------------------------------------------------------
+    def run(self) -> VerifyReport:
+        try:
+            self._stream()
+            for check in (
+                self._check_counts,
+                self._check_digest,
+                self._check_saved_digest,
+                self._check_catalog,
+                self._raise_pending,
+                self._check_docs_count,
+                self._check_index_count,
+            ):
+                check()
+        except VerificationError as exc:
+            return self._report(exc)
+        return self._report(None)
+
+    def _report(self, exc: VerificationError | None) -> VerifyReport:
+        report = VerifyReport(
+            verified=exc is None,
+            blocks=self.blocks,
+            revisions=self.revisions,
+            digest=self.frontier.root(),
+            tip=BlockAddress(self.strand, self.blocks - 1),
+            saved_digest=self.saved,
+        )
+        if exc is not None:
+            report.failure = str(exc)
+            report.block, report.document = exc.block, exc.document
+            report.expected, report.computed = exc.expected, exc.computed
+        return report
+
+    def _stream(self) -> None:
+        for key, raw in self.txn.range("blocks"):
+            seq = self.blocks
+            if key != layout.block_key(seq):
+                raise self._bad_block_key(key, seq)
+            block = _decode(raw, seq)
+            self.previous = check_block_contents(block, seq, self.strand, self.previous)
+            self._check_tree(seq)
+            self._check_times(block, seq)
+            self._check_revisions(block, seq)
+            self.blocks += 1
+            if self.progress is not None:
+                self.progress(self.blocks, max(self.total, self.blocks))
+
+    @staticmethod
+    def _bad_block_key(key: bytes, seq: int) -> VerificationError:
+        if len(key) != 8:
+            return VerificationError(
+                "the blocks database has a malformed key", computed=key, block=seq
+            )
+        return VerificationError(
+            f"block {seq} is missing: the next block in the journal is {layout.read_u64(key)}",
+            expected=seq,
+            computed=layout.read_u64(key),
+            block=seq,
+        )
+
+    # -- ledger tree, times -----------------------------------------------------------------------
+    def _check_tree(self, seq: int) -> None:
+        stored = self.txn.get("block_hashes", layout.block_key(seq))
+        if stored != self.previous:
+            raise VerificationError(
+                "block_hashes entry differs from the block's blockHash",
+                expected=self.previous,
+                computed=stored,
+                block=seq,
+            )
+        for level, index, node in self.frontier.push(self.previous):
+            stored = self.txn.get("tree", layout.tree_key(level, index))
+            if stored != node:
+                raise VerificationError(
+                    f"ledger tree node (level {level}, index {index}) is wrong",
+                    expected=node,
+                    computed=stored,
+                    block=seq,
+                )
+        if self.saved is not None and self.saved.tip.sequence_no == seq:
+            self._check_saved_root(seq)
+
+    def _check_saved_root(self, seq: int) -> None:
+        """The saved digest recomputed from the verified blocks themselves (the
+        consistency proof at the end checks it once more from the stored tree)."""
+        root = self.frontier.root()
+        if self.saved is not None and self.saved.tip.strand_id == self.strand:
+            if root != self.saved.digest:
+                raise VerificationError(
+                    f"the journal up to block {seq} no longer hashes to the saved digest: "
+                    "blocks up to the saved tip were rewritten",
+                    expected=self.saved.digest,
+                    computed=root,
+                    block=seq,
+                )
+
+    def _check_times(self, block: Mapping[str, Any], seq: int) -> None:
+        ms = block_ms(block, seq)
+        if self.txn.get("times", layout.times_key(ms, seq)) is None:
+            raise VerificationError(
+                "times has no entry for the block's timestamp",
+                expected=layout.times_key(ms, seq),
+                block=seq,
+            )
+
+    # -- revisions, history, docs, index ------------------------------------------------------------
+    def _check_revisions(self, block: Mapping[str, Any], seq: int) -> None:
+        for idx, revision in enumerate(block.get("revisions") or ()):
+            if is_opaque(revision):
+                continue
+            parts = revision_parts(revision, seq)
+            table_id, table_name = revision_table(block, parts.doc_id, seq)
+            self._check_pointers(parts, table_id, seq, idx)
+            self.revisions += 1
+            if table_id == CATALOG_TABLE_ID:
+                self.catalog.catalog_revision(parts.doc_id, parts.data, seq)
+                continue
+            self.catalog.user_revision(table_id, table_name, seq)
+            self._check_current(parts, revision, table_id, seq)
+
+    def _check_pointers(self, p: RevisionParts, table_id: str, seq: int, idx: int) -> None:
+        want = layout.location(seq, idx, p.ms)
+        got = self.txn.get("revisions", layout.revision_key(p.doc_id, p.version))
+        if got != want:
+            raise VerificationError(
+                f"revisions entry of version {p.version} is wrong",
+                expected=want,
+                computed=got,
+                block=seq,
+                document=p.doc_id,
+            )
+        try:
+            key = layout.history_key(table_id, seq, idx)
+        except ValueError as exc:
+            raise VerificationError(
+                f"malformed tableId ({exc})", block=seq, document=p.doc_id
+            ) from None
+        want = layout.ident(p.doc_id) + p.version.to_bytes(4, "big")
+        got = self.txn.get("history", key)
+        if got != want:
+            raise VerificationError(
+                f"history entry of version {p.version} is wrong",
+                expected=want,
+                computed=got,
+                block=seq,
+                document=p.doc_id,
+            )
+
+    def _hold(
+        self, message: str, seq: int, doc_id: str, expected: object = None, computed: object = None
+    ) -> None:
+        if self.pending is None:
+            self.pending = VerificationError(
+                message, expected=expected, computed=computed, block=seq, document=doc_id
+            )
+
+    def _check_current(self, p: RevisionParts, revision: Any, table_id: str, seq: int) -> None:
+        """If this is the document's newest revision, its docs row and index entries."""
+        if self.txn.get("revisions", layout.revision_key(p.doc_id, p.version + 1)) is not None:
+            return  # superseded; the later revision's own check proves that entry
+        row = self.txn.get("docs", layout.doc_key(table_id, p.doc_id))
+        if not p.live and revision.get("dataHash") is None:
+            if row is not None:
+                self._hold("docs still holds a deleted document", seq, p.doc_id)
+            return
+        self.live[table_id] += 1
+        if row is None:
+            self._hold(
+                f"docs has no row for the document's current version {p.version}", seq, p.doc_id
+            )
+            return
+        data = self._check_row(p, row, seq)
+        if data is not None:
+            self._check_index_entries(table_id, p.doc_id, data, seq)
+
+    def _check_row(self, p: RevisionParts, row: bytes, seq: int) -> Any:
+        want = layout.DocHeader(p.version, seq, p.ms, p.hash, p.tx_id)
+        try:
+            header = layout.decode_doc_header(row)
+            data = ion.loads(layout.doc_data(row))
+        except Exception as exc:  # noqa: BLE001 - corrupt bytes may break the Ion reader anyhow
+            self._hold(f"malformed docs row ({exc})", seq, p.doc_id)
+            return None
+        if header != want:
+            self._hold(
+                "docs row header differs from the journal's current revision",
+                seq,
+                p.doc_id,
+                want,
+                header,
+            )
+            return None
+        metadata = {
+            "id": p.doc_id,
+            "version": header.version,
+            "txTime": ms_timestamp(header.tx_time_ms),
+            "txId": header.tx_id,
+        }
+        try:
+            computed = revision_hash(metadata, data)
+        except _MALFORMED as exc:
+            self._hold(f"docs row data cannot be hashed ({exc})", seq, p.doc_id)
+            return None
+        if computed != p.hash:
+            self._hold(
+                "the document in docs does not hash to the journal's revision hash",
+                seq,
+                p.doc_id,
+                p.hash,
+                computed,
+            )
+            return None
+        return data
+
+    def _check_index_entries(self, table_id: str, doc_id: str, data: Any, seq: int) -> None:
+        table = self.claimed.get(table_id)
+        for index in table.indexes if table else ():
+            try:
+                key = layout.index_key(index.index_id, index_value(data, index.field), doc_id)
+            except ValueError:
+                self._hold(f"malformed index id {index.index_id!r}", seq, doc_id)
+                return
+            if self.txn.get("index", key) is None:
+                self._hold(
+                    f"index {index.index_id} on {index.field!r} has no entry for the document",
+                    seq,
+                    doc_id,
+                    key,
+                    None,
+                )
+
+    # -- after the stream ---------------------------------------------------------------------------
+    def _check_counts(self) -> None:
+        n = self.blocks
+        _expect_count(self.txn, "block_hashes", n, lambda: self._extra_block_hash(n))
+        _expect_count(self.txn, "tree", tree_node_count(n), lambda: self._extra_tree_node(n))
+        _expect_count(self.txn, "times", n, lambda: self._extra_time(n))
+        _expect_count(self.txn, "revisions", self.revisions, self._extra_revision)
+        _expect_count(self.txn, "history", self.revisions, self._extra_history)
+
+    def _extra_block_hash(self, n: int) -> VerificationError:
+        for key, _ in self.txn.range("block_hashes", layout.block_key(n)):
+            return VerificationError(
+                "block_hashes has an entry for a block the journal does not hold "
+                "(blocks deleted, or a hash added)",
+                block=_u64_or_none(key),
+            )
+        return VerificationError("block_hashes has a malformed key")
+
+    def _extra_tree_node(self, n: int) -> VerificationError:
+        for key, _ in self.txn.range("tree"):
+            level, index = (key[0], layout.read_u64(key[1:])) if len(key) == 9 else (0, -1)
+            if not (1 <= level and 0 <= index < n >> level):
+                return VerificationError(
+                    f"tree has a node the journal does not imply: level {level}, index {index}"
+                )
+        return VerificationError("tree has a malformed key")
+
+    def _extra_time(self, n: int) -> VerificationError:
+        expected = 0
+        for key, _ in self.txn.range("times"):
+            ms, seq = layout.read_times_key(key) if len(key) == 16 else (0, -1)
+            if seq != expected:
+                return VerificationError(
+                    "times has an entry the journal does not imply",
+                    expected=expected,
+                    computed=(ms, seq),
+                    block=seq if seq >= 0 else None,
+                )
+            expected += 1
+        return VerificationError("times has more entries than blocks")
+
+    def _journal_revision(self, seq: int, idx: int) -> Any:
+        try:
+            return self.journal.block(self.txn, seq)["revisions"][idx]
+        except (*_MALFORMED, LookupError):
+            return None
+
+    def _extra_revision(self) -> VerificationError:
+        for key, value in self.txn.range("revisions"):
+            try:
+                doc_id, version = layout.read_revision_key(key)
+                seq, idx, _ = layout.read_location(value)
+            except (*_MALFORMED, UnicodeDecodeError):
+                return VerificationError("revisions has a malformed entry", computed=key)
+            revision = self._journal_revision(seq, idx)
+            meta = revision.get("metadata") if isinstance(revision, Mapping) else None
+            if not meta or text(meta.get("id")) != doc_id or meta.get("version") != version:
+                return VerificationError(
+                    f"revisions has an entry for version {version} that is not in the journal",
+                    document=doc_id,
+                    block=seq,
+                )
+        return VerificationError("revisions has more entries than the journal has revisions")
+
+    def _extra_history(self) -> VerificationError:
+        for key, value in self.txn.range("history"):
+            try:
+                table_id = key[: layout.ID_LEN].decode("ascii")
+                seq, idx = layout.read_history_key(key)
+                doc_id = value[: layout.ID_LEN].decode("ascii")
+            except (*_MALFORMED, UnicodeDecodeError):
+                return VerificationError("history has a malformed entry", computed=key)
+            revision = self._journal_revision(seq, idx)
+            block = self.journal.block(self.txn, seq) if revision is not None else None
+            if block is None or revision_table(block, doc_id, seq)[0] != table_id:
+                return VerificationError(
+                    "history has an entry that is not in the journal", block=seq, document=doc_id
+                )
+        return VerificationError("history has more entries than the journal has revisions")
+
+    def _check_digest(self) -> None:
+        root = self.frontier.root()
+        stored, _ = self.journal.digest(self.txn, self.blocks - 1)
+        if stored != root:
+            raise VerificationError(
+                "the digest from stored tree nodes differs from the recomputed one",
+                expected=root,
+                computed=stored,
+            )
+
+    def _check_saved_digest(self) -> None:
+        saved = self.saved
+        if saved is None:
+            return
+        if saved.tip.strand_id != self.strand:
+            raise VerificationError(
+                "the saved digest belongs to another ledger (strand)",
+                expected=saved.tip.strand_id,
+                computed=self.strand,
+            )
+        t = saved.tip.sequence_no
+        if t >= self.blocks:
+            raise VerificationError(
+                f"the journal ends at block {self.blocks - 1} but the saved digest covers up to "
+                f"block {t}: the newest blocks were removed (truncated)",
+                expected=t,
+                computed=self.blocks - 1,
+                block=self.blocks,
+            )
+        proof = tree.consistency_proof(NodeStore(self.txn), t + 1, self.blocks)
+        if not tree.verify_consistency(
+            t + 1, self.blocks, saved.digest, self.frontier.root(), proof
+        ):
+            raise VerificationError(
+                "today's journal does not extend the saved digest (consistency proof fails)",
+                expected=saved.digest,
+                block=t,
+            )
+
+    def _check_catalog(self) -> None:
+        stored = self.claimed
+        for table_id in sorted(set(stored) | set(self.catalog.tables)):
+            want, got = self.catalog.tables.get(table_id), stored.get(table_id)
+            if want != got:
+                raise VerificationError(
+                    "tables row differs from the catalog replayed from the journal",
+                    expected=want,
+                    computed=got,
+                    document=table_id,
+                )
+        raw = self.txn.get("meta", b"catalog_seq")
+        got_seq = -1 if raw is None else layout.read_u64(raw)
+        if got_seq != self.catalog.catalog_seq:
+            raise VerificationError(
+                "meta catalog_seq differs from the last block that changed the catalog",
+                expected=self.catalog.catalog_seq,
+                computed=got_seq,
+            )
+        self._check_table_seq()
+
+    def _check_table_seq(self) -> None:
+        found: dict[str, int] = {}
+        for key, value in self.txn.range("table_seq"):
+            found[key.decode("ascii", "replace")] = (
+                layout.read_u64(value) if len(value) == 8 else -1
+            )
+        for table_id in sorted(set(found) | set(self.catalog.table_seq)):
+            want, got = self.catalog.table_seq.get(table_id), found.get(table_id)
+            if want != got:
+                raise VerificationError(
+                    "table_seq differs from the last block that changed the table",
+                    expected=want,
+                    computed=got,
+                    document=table_id,
+                )
+
+    def _raise_pending(self) -> None:
+        if self.pending is not None:
+            raise self.pending
+
+    def _check_docs_count(self) -> None:
+        found: Counter[bytes] = Counter()
+        for key, _ in self.txn.range("docs"):
+            if len(key) != 2 * layout.ID_LEN:
+                raise VerificationError("docs has a malformed key", computed=key)
+            found[key[: layout.ID_LEN]] += 1
+        live = {table_id.encode("ascii"): n for table_id, n in self.live.items()}
+        for table in sorted(set(found) | set(live)):
+            if found[table] != live.get(table, 0):
+                raise self._extra_doc(table, live.get(table, 0), found[table])
+
+    def _extra_doc(self, table: bytes, want: int, got: int) -> VerificationError:
+        for key, value in self.txn.prefix("docs", table):
+            why = self._why_row_is_extra(key, value)
+            if why:
+                return VerificationError(
+                    f"docs has a row the journal does not imply: {why}",
+                    document=_ascii(key[layout.ID_LEN :]),
+                )
+        return VerificationError(
+            f"docs holds {got} rows of table {_ascii(table)}, the journal implies {want}",
+            expected=want,
+            computed=got,
+        )
+
+    def _why_row_is_extra(self, key: bytes, value: bytes) -> str | None:
+        try:
+            table_id, doc_id = (
+                key[: layout.ID_LEN].decode("ascii"),
+                key[layout.ID_LEN :].decode("ascii"),
+            )
+            version = layout.decode_doc_header(value).version
+        except (UnicodeDecodeError, struct.error):
+            return "malformed key or header"
+        location = self.txn.get("revisions", layout.revision_key(doc_id, version))
+        if location is None:
+            return f"no version {version} of the document in the journal"
+        if self.txn.get("revisions", layout.revision_key(doc_id, version + 1)) is not None:
+            return f"version {version} is not the document's newest"
+        seq, idx, _ = layout.read_location(location)
+        if self.txn.get("history", layout.history_key(table_id, seq, idx)) is None:
+            return f"the document belongs to another table than {table_id}"
+        return None
+
+    def _check_index_count(self) -> None:
+        owners = {
+            ix.index_id: (t, ix.field) for t in self.catalog.tables.values() for ix in t.indexes
+        }
+        found: Counter[bytes] = Counter()
+        for key, _ in self.txn.range("index"):
+            if len(key) < 2 * layout.ID_LEN:
+                raise VerificationError("index has a malformed key", computed=key)
+            found[key[: layout.ID_LEN]] += 1
+        want = {ix.encode(): self.live[t.table_id] for ix, (t, _) in owners.items()}
+        for index_id in sorted(set(found) | set(want)):
+            if found[index_id] != want.get(index_id, 0):
+                raise self._extra_index_entry(
+                    index_id, owners, want.get(index_id, 0), found[index_id]
+                )
+
+    def _extra_index_entry(
+        self, index_id: bytes, owners: dict[str, tuple[TableInfo, str]], want: int, got: int
+    ) -> VerificationError:
+        name = index_id.decode("ascii", "replace")
+        if name not in owners:
+            return VerificationError(
+                f"index holds {got} entries of index {name}, which no table has"
+            )
+        table, field_name = owners[name]
+        for key, _ in self.txn.prefix("index", index_id):
+            doc_id = _ascii(key[-layout.ID_LEN :])
+            if not key[-layout.ID_LEN :].isascii():
+                return VerificationError(
+                    f"index {name} has a malformed key", document=doc_id, computed=key
+                )
+            row = self.txn.get("docs", layout.doc_key(table.table_id, doc_id))
+            if row is None:
+                return VerificationError(
+                    f"index {name} has an entry for a document not in table {table.name}",
+                    document=doc_id,
+                    computed=key,
+                )
+            encoded = index_value(ion.loads(layout.doc_data(row)), field_name)
+            if layout.index_encoded(key) != encoded:
+                return VerificationError(
+                    f"index {name} has a stale entry for the document",
+                    document=doc_id,
+                    expected=encoded,
+                    computed=layout.index_encoded(key),
+                )
+        return VerificationError(
+            f"index {name} holds {got} entries, the journal implies {want}",
+            expected=want,
+            computed=got,
+        )
+
+
+def _decode(raw: bytes, seq: int) -> Any:
+    try:
+        return ion.loads(raw)
+    except Exception as exc:  # noqa: BLE001 - corrupt bytes may break the Ion reader anyhow
+        raise VerificationError(f"block is not valid Ion ({exc})", block=seq) from None
+
+
+def _claimed_tables(txn: ReadTxn) -> dict[str, TableInfo | None]:
+    """The tables rows as stored (None for a row that does not decode)."""
+    out: dict[str, TableInfo | None] = {}
+    for key, value in txn.range("tables"):
+        table_id = key.decode("ascii", "replace")
+        try:
+            out[table_id] = catalog.decode(table_id, value)
+        except Exception:  # noqa: BLE001 - a corrupt row is judged later, by the catalog check
+            out[table_id] = None
+    return out
+
+
+def _ascii(raw: bytes) -> str:
+    return raw.decode("ascii", "replace")
+
+
+def _u64_or_none(key: bytes) -> int | None:
+    return layout.read_u64(key) if len(key) == 8 else None
+
+
+def _expect_count(
+    txn: ReadTxn, db: str, want: int, locate: Callable[[], VerificationError]
+) -> None:
+    got = sum(1 for _ in _keys(txn, db))
+    if got != want:
+        found = locate()
+        raise VerificationError(
+            f"{found.message} ({db} holds {got} entries, the journal implies {want})",
+            expected=found.expected,
+            computed=found.computed,
+            block=found.block,
+            document=found.document,
+        )
+
+
+def _keys(txn: ReadTxn, db: str) -> Iterator[bytes]:
+    for key, _ in txn.range(db):
+        yield key
+
+
+# -- proof checkers (a QLDB verifier, stricter) -----------------------------------------------------
+def check_root(leaf: bytes, proof: list[bytes], digest: bytes, what: str, **where: Any) -> None:
+    """``fold(dot, proof, leaf) == digest`` or VerificationError; DataError if malformed."""
+    for h in proof:
+        if len(h) != 32:
+            raise DataError(f"a proof hash has 32 bytes, got {len(h)}: {bytes(h).hex()}")
+    computed = fold(proof, leaf)
+    if computed != digest:
+        raise VerificationError(
+            f"the {what} proof does not fold to the digest",
+            expected=digest,
+            computed=computed,
+            **where,
+        )
+
+
+def check_block_proof(block: Mapping[str, Any], proof: list[bytes], digest: bytes) -> None:
+    """The block's hashes recompute from its contents and its proof folds to ``digest``."""
+    seq, _ = block_seq_and_strand(block)
+    try:
+        verify_block(block)
+    except _MALFORMED as exc:
+        raise DataError(f"malformed block: {exc}") from exc
+    check_root(bytes(block["blockHash"]), proof, digest, "block", block=seq)
+
+
+def check_revision_proof(revision: Mapping[str, Any], proof: list[bytes], digest: bytes) -> None:
+    """The revision's hash recomputes from its metadata and data; its proof folds to ``digest``."""
+    try:
+        metadata, data_hash = revision["metadata"], revision.get("dataHash")
+        computed = revision_hash(
+            metadata,
+            revision.get("data") if data_hash is None else None,
+            bytes(data_hash) if data_hash is not None else None,
+        )
+        claimed = bytes(revision["hash"])
+    except _MALFORMED as exc:
+        raise DataError(f"malformed revision: {exc}") from exc
+    doc_id = text(metadata.get("id"))
+    if computed != claimed:
+        raise VerificationError(
+            "revision hash does not match its contents",
+            expected=claimed,
+            computed=computed,
+            document=doc_id,
+        )
+    check_root(claimed, proof, digest, "revision", document=doc_id)
+
+
+def check_consistency(
+    old_digest: bytes, old_seq: int, new_digest: bytes, new_seq: int, proof: list[bytes]
+) -> None:
+    """The journal at ``new_seq`` (digest ``new_digest``) extends the one at ``old_seq``."""
+    if not 0 <= old_seq <= new_seq:
+        raise DataError(
+            f"consistency runs from an older tip to a newer one, got {old_seq}, {new_seq}"
+        )
+    if any(len(h) != 32 for h in proof):
+        raise DataError("a consistency proof holds 32-byte hashes")
+    if not tree.verify_consistency(old_seq + 1, new_seq + 1, old_digest, new_digest, proof):
+        raise VerificationError(
+            f"the digest at tip {new_seq} does not extend the digest at tip {old_seq}",
+            expected=old_digest,
+            block=old_seq,
+        )
