@@ -126,6 +126,10 @@ def _check(expected: bytes, computed: bytes, what: str, **where: Any) -> None:
 def _check_revisions(block: Mapping[str, Any], seq: int | None) -> list[bytes]:
     hashes = []
     for r in block.get("revisions") or ():
+        if isinstance(r, Mapping) and set(r) == {"hash"}:
+            # QLDB exports a system table's revision as its hash alone: counted, not read
+            hashes.append(bytes(r["hash"]))
+            continue
         metadata = _field(r, "metadata", seq)
         data_hash = r.get("dataHash")
         computed = revision_hash(

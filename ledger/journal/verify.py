@@ -39,7 +39,7 @@ from amazon.ion.core import IonType, TimestampPrecision
 
 from ledger import ion
 from ledger.errors import DataError, VerificationError
-from ledger.hashing import dot, fold, ion_hash, merkle_root, revision_hash, tree, verify_block
+from ledger.hashing import dot, fold, ion_hash, revision_hash, tree, verify_block
 from ledger.journal import catalog
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
@@ -325,7 +325,7 @@ def check_block_contents(block: Any, seq: int, strand: str, previous: bytes | No
     try:
         revisions = list(block.get("revisions") or ())
         _check_unhashed(block, revisions, seq, strand)
-        _verify_hashes(block, seq)
+        verify_block(block)
         block_hash = bytes(block["blockHash"])
         claimed_previous = bytes(block.get("previousBlockHash") or b"")
     except VerificationError as exc:
@@ -344,59 +344,6 @@ def check_block_contents(block: Any, seq: int, strand: str, previous: bytes | No
             block=seq,
         )
     return block_hash
-
-
-def _verify_hashes(block: Mapping[str, Any], seq: int) -> None:
-    """hashing.verify_block; a block holding opaque revisions is checked here instead."""
-    revisions = block.get("revisions") or ()
-    if not any(is_opaque(r) for r in revisions):
-        verify_block(block)
-        return
-    hashes = []
-    for r in revisions:
-        claimed = bytes(r["hash"])
-        if not is_opaque(r):
-            data_hash = r.get("dataHash")
-            computed = revision_hash(
-                r["metadata"],
-                None if data_hash is not None else r.get("data"),
-                None if data_hash is None else bytes(data_hash),
-            )
-            if computed != claimed:
-                raise VerificationError(
-                    "revision hash does not match",
-                    expected=claimed,
-                    computed=computed,
-                    block=seq,
-                    document=_doc_of(r),
-                )
-        hashes.append(claimed)
-    entries = [bytes(e) for e in block["entriesHashList"]]
-    members = [
-        (merkle_root(hashes), "the revisions root"),
-        (ion_hash(block["transactionInfo"]), "H(transactionInfo)"),
-    ]
-    if block.get("redactionInfo") is not None:
-        members.append((ion_hash(block["redactionInfo"]), "H(redactionInfo)"))
-    for h, what in members:
-        if h not in entries:
-            raise VerificationError(f"{what} is not in entriesHashList", computed=h, block=seq)
-    entries_hash = merkle_root(entries)
-    if entries_hash != bytes(block["entriesHash"]):
-        raise VerificationError(
-            "entriesHash does not match",
-            expected=bytes(block["entriesHash"]),
-            computed=entries_hash,
-            block=seq,
-        )
-    computed = dot(entries_hash, bytes(block.get("previousBlockHash") or b""))
-    if computed != bytes(block["blockHash"]):
-        raise VerificationError(
-            "blockHash does not match",
-            expected=bytes(block["blockHash"]),
-            computed=computed,
-            block=seq,
-        )
 
 
 _BLOCK_FIELDS = frozenset(
