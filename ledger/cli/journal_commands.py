@@ -22,35 +22,30 @@ from typing import Any, TypeVar
 import click
 
 from ledger import ion
-from ledger.errors import DataError, Error, VerificationError
+from ledger.cli.errors import EXIT_VERIFY, CliFailure, reported
+from ledger.errors import DataError, VerificationError
 from ledger.journal import export as export_mod
 from ledger.journal import proofs, signing
 from ledger.journal.verify import VerifyReport, check_consistency, verify
 from ledger.query.context import BlockAddress
 
 F = TypeVar("F", bound=Callable[..., Any])
-EXIT_FAILED = 3
 _PROGRESS_MIN_BLOCKS = 100
 
 
 # -- shared plumbing ----------------------------------------------------------------------------
-class VerificationFailed(click.ClickException):
+def VerificationFailed(message: str) -> CliFailure:  # noqa: N802 - raised like a class
     """A check ran and failed: exit 3, message on stderr."""
-
-    exit_code = EXIT_FAILED
+    return CliFailure(message, EXIT_VERIFY)
 
 
 def _errors(fn: F) -> F:
-    """Map ledger errors onto exit codes: VerificationError 3, any other 1."""
+    """Ledger and file errors become messages and exit codes (VerificationError: 3)."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
+        with reported():
             return fn(*args, **kwargs)
-        except VerificationError as exc:
-            raise VerificationFailed(str(exc)) from exc
-        except (Error, OSError) as exc:
-            raise click.ClickException(str(exc)) from exc
 
     return wrapper  # type: ignore[return-value]
 
@@ -365,7 +360,7 @@ def verify_command(
     else:
         _show_report(report)
     if not report.verified:
-        ctx.exit(EXIT_FAILED)
+        ctx.exit(EXIT_VERIFY)
 
 
 # -- export, import, verify-export ----------------------------------------------------------------
@@ -467,7 +462,7 @@ def verify_export_command(
         where = f" in {report.key}" if report.key else ""
         click.echo(f"verification FAILED{where}: {report.failure}")
     if not report.verified:
-        ctx.exit(EXIT_FAILED)
+        ctx.exit(EXIT_VERIFY)
 
 
 # -- keys ---------------------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol, cast
 
-from ledger import ion
 from ledger.database import Ledger
 from ledger.errors import DataError
+from ledger.journal import proofs as journal_proofs
 from ledger.query.context import BlockAddress
 
 
@@ -49,13 +49,7 @@ def verify(db: Ledger) -> VerifyReport:
 
 def parse_address(text: str) -> BlockAddress:
     """A block address from Ion text: ``{strandId:"…",sequenceNo:N}`` (backticks optional)."""
-    value = ion.loads(text.strip().strip("`"))
-    try:
-        return BlockAddress(str(value["strandId"]), int(value["sequenceNo"]))
-    except (KeyError, TypeError, ValueError) as exc:
-        raise DataError(
-            f'a block address is {{strandId:"…", sequenceNo:N}}, got {text.strip()!r}'
-        ) from exc
+    return journal_proofs.parse_address(text.strip().strip("`"))
 
 
 def split_proof_args(args: str) -> tuple[BlockAddress, str]:
