@@ -31,13 +31,14 @@ from ledger.query.context import (
     QueryContext,
     TableInfo,
 )
-from ledger.query.executor import execute, explain
+from ledger.query.executor import evaluate, execute, explain
 from ledger.query.parser import parse
 from ledger.query.values import MISSING
 
 __all__ = [
     "parse",
     "execute",
+    "evaluate",
     "explain",
     "MISSING",
     "QueryContext",

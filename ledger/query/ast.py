@@ -244,7 +244,7 @@ class Source(FromItem):
 class Join(FromItem):
     kind: str  # inner | left | cross
     left: FromItem
-    right: Source
+    right: Source | Join  # a Join when parenthesized: `A JOIN (B JOIN C ON p) ON q`
     on: Expr | None = None
 
 
@@ -267,6 +267,7 @@ class Select:
     from_: tuple[FromItem, ...] = ()
     where: Expr | None = None
     group_by: tuple[GroupKey, ...] = ()
+    group_as: str | None = None  # GROUP AS g: each group's rows, as a bag of structs
     having: Expr | None = None
     order_by: tuple[OrderKey, ...] = ()
     limit: Expr | None = None

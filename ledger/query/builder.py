@@ -60,7 +60,10 @@ class Builder(Transformer[Token, Any]):
         fields: dict[str, Any] = {}
         for part in parts:
             key, value = part
-            fields[key] = value
+            if key == "group":
+                fields.update(value)
+            else:
+                fields[key] = value
         return ast.Select(**fields)
 
     def distinct(self, _kw: Token) -> tuple[str, bool]:
@@ -106,7 +109,7 @@ class Builder(Transformer[Token, Any]):
         line, column = _position(expr)
         return ast.Source(expr, alias, at, by, line, column)
 
-    def join(self, left: Any, kind: str, _kw: Token, right: ast.Source, *rest: Any) -> ast.Join:
+    def join(self, left: Any, kind: str, _kw: Token, right: Any, *rest: Any) -> ast.Join:
         on = rest[-1] if rest else None
         if kind in ("right", "full"):
             self._not_supported(f"{kind.upper()} JOIN")
@@ -114,8 +117,13 @@ class Builder(Transformer[Token, Any]):
             raise ParseError(f"{kind.upper()} JOIN needs an ON condition (or use CROSS JOIN)")
         return ast.Join(kind, left, right, on)
 
-    def cross_join(self, left: Any, _c: Token, _j: Token, right: ast.Source) -> ast.Join:
-        return ast.Join("cross", left, right, None)
+    def cross_join(self, left: Any, *rest: Any) -> ast.Join:
+        """`CROSS JOIN` (or `INNER CROSS JOIN`): every pair."""
+        return ast.Join("cross", left, rest[-1], None)
+
+    def left_cross_join(self, left: Any, *rest: Any) -> ast.Join:
+        """`LEFT CROSS JOIN`: every right binding, or one NULL-padded row when none."""
+        return ast.Join("left", left, rest[-1], None)
 
     def inner_join(self, *_kw: Token) -> str:
         return "inner"
@@ -137,9 +145,8 @@ class Builder(Transformer[Token, Any]):
         tokens = [p.type for p in parts if isinstance(p, Token)]
         if "PARTIAL" in tokens:
             self._not_supported("GROUP PARTIAL BY")
-        if tokens.count("GROUP") > 1:
-            self._not_supported("GROUP AS")
-        return ("group_by", keys)
+        group_as = _last_name(parts) if tokens.count("GROUP") > 1 else None
+        return ("group", {"group_by": keys, "group_as": group_as})
 
     def group_key(self, expr: ast.Expr, *rest: Any) -> ast.GroupKey:
         return ast.GroupKey(expr, _last_name(rest))
@@ -299,6 +306,10 @@ class Builder(Transformer[Token, Any]):
     def path_field(self, base: ast.Expr, name: str) -> ast.Path:
         return _extend(base, ast.FieldStep(name))
 
+    def path_field_string(self, base: ast.Expr, name: Token) -> ast.Path:
+        """`x.'a'`: a field named by a string literal."""
+        return _extend(base, ast.FieldStep(_unquote(str(name), "'")))
+
     def path_unpivot(self, base: ast.Expr, _star: Token) -> ast.Path:
         return _extend(base, ast.UnpivotStep())
 
@@ -333,8 +344,16 @@ class Builder(Transformer[Token, Any]):
                 distinct = arg[1]
             else:
                 exprs.append(arg)
+        if str(name).lower() == "position" and len(exprs) == 1:
+            exprs = _position_args(exprs[0], self.statement, name)
         return ast.Call(
             str(name).lower(), tuple(exprs), distinct, line=name.line, column=name.column
+        )
+
+    def call_query(self, name: Any, query: ast.Select) -> ast.Call:
+        """`COLL_COUNT(SELECT ...)`: a query as the one argument."""
+        return ast.Call(
+            str(name).lower(), (ast.Subquery(query),), line=name.line, column=name.column
         )
 
     def call_star(self, name: Any, _star: Token, *_over: Any) -> ast.Call:
@@ -360,6 +379,17 @@ class Builder(Transformer[Token, Any]):
             line=name.line,
             column=name.column,
         )
+
+    def call_overlay(self, name: Any, *parts: Any) -> ast.Call:
+        if str(name).lower() != "overlay":
+            raise ParseError(
+                f"PLACING is only valid in OVERLAY, not in {str(name).upper()}",
+                statement=self.statement,
+                line=name.line,
+                column=name.column,
+            )
+        args = tuple(p for p in parts if not isinstance(p, Token))
+        return ast.Call("overlay", args, line=name.line, column=name.column)
 
     def call_trim(self, name: Any, spec: str, *rest: Any) -> ast.Trim:
         if str(name).lower() != "trim":
@@ -418,8 +448,11 @@ class Builder(Transformer[Token, Any]):
     def type_double(self, *_kw: Token) -> ast.TypeName:
         return ast.TypeName("float")
 
-    def type_varchar(self, *_kw: Token) -> ast.TypeName:
-        return ast.TypeName("string")
+    def type_varchar(self, *parts: Token) -> ast.TypeName:
+        """CHARACTER [VARYING] [(n)]: a string of at most n characters."""
+        varying = any(p.type == "VARYING" for p in parts)
+        name = "string" if varying else "character"
+        return ast.TypeName(name, tuple(int(p) for p in parts if p.type == "INT"))
 
     # -- collections
     def list_lit(self, *items: ast.Expr) -> ast.ListLit:
@@ -523,6 +556,19 @@ def _extend(base: ast.Expr, step: ast.Step) -> ast.Path:
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+
+
+def _position_args(expr: ast.Expr, statement: str, name: Any) -> list[ast.Expr]:
+    """``POSITION(a IN b)`` parses as a call on the predicate ``a IN b``: its operands
+    are the arguments."""
+    if isinstance(expr, ast.In) and not expr.negated:
+        return [expr.operand, expr.collection]
+    raise ParseError(
+        "POSITION needs the form POSITION(substring IN string)",
+        statement=statement,
+        line=name.line,
+        column=name.column,
+    )
 
 
 def _part_literal(expr: ast.Expr) -> ast.Expr:

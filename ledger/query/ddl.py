@@ -11,7 +11,7 @@ from typing import Any
 from ledger.errors import DataError, ProgrammingError
 from ledger.query import ast
 from ledger.query.context import BlockAddress, TableInfo
-from ledger.query.env import Env, Runtime
+from ledger.query.env import Env, Runtime, error_at
 from ledger.query.evaluator import Scope, compile_expr
 from ledger.query.values import ABSENT, INT, STRUCT, TEXTS, Struct, is_true, kind, text_of
 
@@ -19,7 +19,7 @@ from ledger.query.values import ABSENT, INT, STRUCT, TEXTS, Struct, is_true, kin
 def _table(rt: Runtime, name: str) -> TableInfo:
     table = rt.ctx.table(name)
     if table is None:
-        raise ProgrammingError(f"unknown table {name}")
+        raise error_at(rt, f"unknown table {name}", name)
     return table
 
 
@@ -59,7 +59,7 @@ def drop_table(node: ast.DropTable, rt: Runtime) -> list[Any]:
 def undrop_table(node: ast.UndropTable, rt: Runtime) -> list[Any]:
     table = rt.ctx.table_by_id(node.table_id)
     if table is None:
-        raise ProgrammingError(f"unknown table id {node.table_id}")
+        raise error_at(rt, f"unknown table id {node.table_id}", node.table_id)
     rt.ctx.undrop_table(table.table_id)
     return _result(table.table_id)
 
@@ -76,7 +76,7 @@ def drop_index(node: ast.DropIndex, rt: Runtime) -> list[Any]:
     if "purge" in options and not is_true(options["purge"]):
         raise ProgrammingError("DROP INDEX supports only WITH (purge = true)")
     if not any(index.index_id == node.index_id for index in table.indexes):
-        raise ProgrammingError(f"unknown index {node.index_id} on table {table.name}")
+        raise error_at(rt, f"unknown index {node.index_id} on table {table.name}", node.index_id)
     rt.ctx.drop_index(table.table_id, node.index_id)
     return _result(table.table_id)
 
@@ -86,7 +86,7 @@ def drop_index(node: ast.DropIndex, rt: Runtime) -> list[Any]:
 
 def exec_procedure(node: ast.Exec, rt: Runtime) -> list[Any]:
     if node.procedure.upper() != "REDACT_REVISION":
-        raise ProgrammingError(f"unknown stored procedure {node.procedure}")
+        raise error_at(rt, f"unknown stored procedure {node.procedure}", node.procedure)
     if len(node.args) != 3:
         raise ProgrammingError(
             f"REDACT_REVISION takes 3 arguments (block address, table id, document id), "

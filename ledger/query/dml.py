@@ -14,8 +14,8 @@ from typing import Any
 from ledger.errors import DataError, ProgrammingError
 from ledger.query import ast
 from ledger.query.context import DocRecord, TableInfo
-from ledger.query.env import Env, Prepared, Runtime
-from ledger.query.evaluator import Scope, compile_expr
+from ledger.query.env import Env, Prepared, Runtime, error_at
+from ledger.query.evaluator import Scope, compile_collection, compile_expr
 from ledger.query.select import compile_select
 from ledger.query.sources import DOC_KEY, LOC_KEY
 from ledger.query.values import (
@@ -40,7 +40,7 @@ def _row(doc_id: str) -> Struct:
 def _table(rt: Runtime, name: str) -> TableInfo:
     table = rt.table(name)
     if table is None:
-        raise ProgrammingError(f"unknown table {name}")
+        raise error_at(rt, f"unknown table {name}", name)
     return table
 
 
@@ -49,7 +49,12 @@ def _table(rt: Runtime, name: str) -> TableInfo:
 
 def prepare_insert(node: ast.Insert, rt: Runtime) -> Prepared:
     table = _table(rt, node.table)
-    value = compile_expr(node.value, Scope(rt, clause="INSERT"))
+    scope = Scope(rt, clause="INSERT")
+    # `INSERT INTO t (SELECT a FROM u)` inserts the query's rows: a collection, not
+    # the one value a single-column subquery would be elsewhere
+    value = (
+        compile_expr(node.value, scope) if node.single else compile_collection(node.value, scope)
+    )
     if rt.explain is not None:
         rt.explain.append({"source": "insert", "table": table.name, "tableId": table.table_id})
 

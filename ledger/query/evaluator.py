@@ -1,8 +1,11 @@
 """Expressions: compile AST expression nodes into closures over an ``Env``.
 
 Compiling once per statement execution (instead of walking the tree for every row)
-keeps per-row work to plain Python calls.  Semantics follow PartiQL's permissive mode:
-NULL and MISSING propagate, a type mismatch yields MISSING, WHERE keeps only TRUE.
+keeps per-row work to plain Python calls.  NULL and MISSING propagate as PartiQL
+defines, WHERE keeps only TRUE.  The typing mode is chosen when compiling: in
+permissive mode a type mismatch (``1 + 'a'``, a path into a scalar) yields MISSING; in
+strict mode (``Runtime.strict``) it raises DataError, and so does a path step that
+finds nothing (``{'a': 1}.b``) or a name that is bound nowhere.
 """
 
 from __future__ import annotations
@@ -12,22 +15,25 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ledger.errors import DataError, ProgrammingError
-from ledger.query import ast, functions, operators
-from ledger.query.env import Env, Fn, Runtime
+from ledger.errors import DataError, NotSupportedError, ProgrammingError
+from ledger.query import aggregates, ast, functions, operators
+from ledger.query.env import Env, Fn, Runtime, check_unambiguous
 from ledger.query.values import (
     BAG,
     LIST,
     MISSING,
+    NULL,
     SEXP,
     STRUCT,
     TEXTS,
     Bag,
+    MultiStruct,
     Struct,
     deep_copy,
     equal,
     is_true,
     kind,
+    put_field,
     text_of,
 )
 
@@ -122,7 +128,8 @@ def _var(node: ast.Var, scope: Scope) -> Fn:
 
 def _path(node: ast.Path, scope: Scope) -> Fn:
     root = compile_expr(node.root, scope)
-    steps = [_compile_step(step, scope) for step in node.steps]
+    compile_step = _compile_strict_step if scope.rt.strict else _compile_step
+    steps = [compile_step(step, scope) for step in node.steps]
     if not any(isinstance(s, ast.WildcardStep | ast.UnpivotStep) for s in node.steps):
         return _simple_path(root, steps)
     return _wildcard_path(root, steps, node.steps)
@@ -194,6 +201,52 @@ def get_index(value: Any, key: Any) -> Any:
     return MISSING
 
 
+def _compile_strict_step(step: ast.Step, scope: Scope) -> Callable[[Any, Env], Any]:
+    """A path step in strict mode: a step that finds nothing raises (a step from
+    NULL still gives MISSING, as the PartiQL suite has it)."""
+    if isinstance(step, ast.WildcardStep | ast.UnpivotStep):
+        return _strict_many(step, _compile_step(step, scope))
+    if isinstance(step, ast.FieldStep):
+        return _strict_field(step.name)
+    assert isinstance(step, ast.IndexStep)
+    index = compile_expr(step.index, scope)
+
+    def subscript(value: Any, env: Env) -> Any:
+        key = index(env)
+        return _found(value, get_index(value, key), f"[{key!r}]")
+
+    return subscript
+
+
+def _strict_many(step: ast.Step, loose: Callable[[Any, Env], Any]) -> Callable[[Any, Env], Any]:
+    """`[*]` over a non-collection, `.*` over a non-struct: a strict-mode error."""
+    what = "[*]" if isinstance(step, ast.WildcardStep) else ".*"
+    wants = (LIST, SEXP, BAG) if isinstance(step, ast.WildcardStep) else (STRUCT,)
+
+    def many(value: Any, env: Env) -> Any:
+        if kind(value) not in wants:
+            raise DataError(f"{what} cannot range over {kind(value)} in strict mode")
+        return loose(value, env)
+
+    return many
+
+
+def _strict_field(name: str) -> Callable[[Any, Env], Any]:
+    def field(value: Any, env: Env) -> Any:
+        found = _found(value, get_index(value, name), repr(name))
+        if isinstance(value, Mapping):
+            check_unambiguous(value, name)
+        return found
+
+    return field
+
+
+def _found(value: Any, result: Any, step: str) -> Any:
+    if result is MISSING and kind(value) != NULL:
+        raise DataError(f"path step {step} finds nothing in {kind(value)} (strict mode)")
+    return result
+
+
 def _wildcard(value: Any) -> list[Any]:
     if kind(value) in (LIST, SEXP, BAG):
         return list(value)
@@ -211,15 +264,21 @@ def _unpivot(value: Any) -> list[Any]:
 
 def _unary(node: ast.Unary, scope: Scope) -> Fn:
     operand = compile_expr(node.operand, scope)
-    op = operators.negate if node.op == "-" else operators.positive
+    op = _typed(operators.negate if node.op == "-" else operators.positive, node.op, scope)
     return lambda env: op(operand(env))
 
 
 def _binary(node: ast.Binary, scope: Scope) -> Fn:
     left = _operand(node.left, scope)
     right = _operand(node.right, scope)
-    op = operators.BINARY[node.op]
+    op = _typed(operators.BINARY[node.op], node.op, scope)
     return lambda env: op(left(env), right(env))
+
+
+def _typed(op: Callable[..., Any], name: str, scope: Scope) -> Callable[..., Any]:
+    """``op`` as the typing mode has it: itself (permissive), or raising where it
+    would answer MISSING for operands none of which is MISSING (strict)."""
+    return operators.strict(op, name) if scope.rt.strict else op
 
 
 def _operand(node: ast.Expr, scope: Scope) -> Fn:
@@ -239,21 +298,44 @@ def compile_collection(node: ast.Expr, scope: Scope) -> Fn:
 def _and(node: ast.And, scope: Scope) -> Fn:
     left = compile_expr(node.left, scope)
     right = compile_expr(node.right, scope)
-    return lambda env: operators.and_(left(env), lambda: right(env))
+    op = _logical(operators.and_, "AND", scope)
+    return lambda env: op(left(env), lambda: right(env))
 
 
 def _or(node: ast.Or, scope: Scope) -> Fn:
     left = compile_expr(node.left, scope)
     right = compile_expr(node.right, scope)
-    return lambda env: operators.or_(left(env), lambda: right(env))
+    op = _logical(operators.or_, "OR", scope)
+    return lambda env: op(left(env), lambda: right(env))
 
 
 def _not(node: ast.Not, scope: Scope) -> Fn:
     operand = compile_expr(node.operand, scope)
-    return lambda env: operators.not_(operand(env))
+    op = _typed(operators.not_, "NOT", scope)
+    return lambda env: op(operand(env))
+
+
+def _logical(op: Callable[[Any, Callable[[], Any]], Any], name: str, scope: Scope) -> Any:
+    """AND/OR answer MISSING only for a non-boolean operand: strict mode raises."""
+    if not scope.rt.strict:
+        return op
+
+    def run(left: Any, right: Callable[[], Any]) -> Any:
+        result = op(left, right)
+        if result is MISSING:
+            raise DataError(f"{name} needs booleans (strict mode), got {kind(left)}")
+        return result
+
+    return run
 
 
 def _is_type(node: ast.IsType, scope: Scope) -> Fn:
+    if node.type.args:
+        # rather than a wrong TRUE: the parameters would have to be checked too
+        shown = ", ".join(map(str, node.type.args))
+        raise NotSupportedError(
+            f"IS {node.type.name.upper()}({shown}): type parameters in IS are not supported"
+        )
     operand = compile_expr(node.operand, scope)
     test = operators.type_test(node.type.name)
     if node.negated:
@@ -267,6 +349,7 @@ def _in(node: ast.In, scope: Scope) -> Fn:
     if isinstance(node.collection, ast.Subquery) and _single_column(node.collection.query):
         inner = collection
         collection = lambda env: operators.column_values(inner(env))  # noqa: E731
+    # not typed: `x IN 5` is no error even in strict mode, just never TRUE
     if node.negated:
         return lambda env: operators.not_(operators.in_(operand(env), collection(env)))
     return lambda env: operators.in_(operand(env), collection(env))
@@ -282,9 +365,10 @@ def _like(node: ast.Like, scope: Scope) -> Fn:
     pattern = compile_expr(node.pattern, scope)
     escape = compile_expr(node.escape, scope) if node.escape is not None else (lambda env: None)
     has_escape = node.escape is not None
+    like = _typed(operators.like, "LIKE", scope)
 
     def run(env: Env) -> Any:
-        result = operators.like(operand(env), pattern(env), escape(env), has_escape)
+        result = like(operand(env), pattern(env), escape(env), has_escape)
         return operators.not_(result) if node.negated else result
 
     return run
@@ -294,12 +378,12 @@ def _between(node: ast.Between, scope: Scope) -> Fn:
     operand = _operand(node.operand, scope)
     low = _operand(node.low, scope)
     high = _operand(node.high, scope)
+    ge = _typed(operators.ge, "BETWEEN", scope)
+    le = _typed(operators.le, "BETWEEN", scope)
 
     def run(env: Env) -> Any:
         value = operand(env)
-        result = operators.and_(
-            operators.ge(value, low(env)), lambda: operators.le(value, high(env))
-        )
+        result = operators.and_(ge(value, low(env)), lambda: le(value, high(env)))
         return operators.not_(result) if node.negated else result
 
     return run
@@ -338,14 +422,14 @@ def _struct(node: ast.StructLit, scope: Scope) -> Fn:
     fields = [(compile_expr(k, scope), compile_expr(v, scope)) for k, v in node.fields]
 
     def run(env: Env) -> Any:
-        out = Struct()
+        out: Struct | MultiStruct = Struct()
         for key_fn, value_fn in fields:
             key = key_fn(env)
             if kind(key) not in TEXTS:
                 raise DataError(f"a struct field name must be a string, got {kind(key)}")
             value = value_fn(env)
             if value is not MISSING:
-                out[text_of(key)] = value
+                out = put_field(out, text_of(key), value)
         return out
 
     return run
@@ -378,6 +462,8 @@ def _exists(node: ast.Exists, scope: Scope) -> Fn:
 def _call(node: ast.Call, scope: Scope) -> Fn:
     if node.name in functions.AGGREGATES:
         return _aggregate_ref(node, scope)
+    if node.name in functions.COLLECTION_AGGREGATES:
+        return _collection_aggregate(node, scope)
     spec = functions.lookup(node.name)
     if spec is None:
         raise ProgrammingError(
@@ -386,9 +472,24 @@ def _call(node: ast.Call, scope: Scope) -> Fn:
             line=node.line,
             column=node.column,
         )
-    spec.check_arity(len(node.args), node.star)
+    try:
+        spec.check_arity(len(node.args), node.star)
+    except ProgrammingError as exc:
+        raise ProgrammingError(
+            exc.message, statement=scope.rt.statement or None, line=node.line, column=node.column
+        ) from None
     args = [_function_arg(node, i, arg, scope) for i, arg in enumerate(node.args)]
-    return spec.bind(args)
+    return spec.bind(args, scope.rt.strict)
+
+
+def _collection_aggregate(node: ast.Call, scope: Scope) -> Fn:
+    """``COLL_SUM(collection)`` and friends: an aggregate over one value's elements."""
+    if node.star or len(node.args) != 1:
+        got = "*" if node.star else str(len(node.args))
+        raise ProgrammingError(f"{node.name.upper()} takes 1 argument, got {got}")
+    operand = compile_collection(node.args[0], scope)
+    name, distinct, strict = node.name[len("coll_") :], node.distinct, scope.rt.strict
+    return lambda env: aggregates.over_collection(name, operand(env), distinct, strict)
 
 
 def _function_arg(node: ast.Call, position: int, arg: ast.Expr, scope: Scope) -> Fn:
@@ -413,7 +514,8 @@ def _trim(node: ast.Trim, scope: Scope) -> Fn:
     operand = compile_expr(node.operand, scope)
     chars = compile_expr(node.chars, scope) if node.chars is not None else (lambda env: " ")
     spec = node.spec
-    return lambda env: functions.trim(spec, chars(env), operand(env))
+    trim = _typed(functions.trim, "TRIM", scope)
+    return lambda env: trim(spec, chars(env), operand(env))
 
 
 def _cast(node: ast.Cast, scope: Scope) -> Fn:

@@ -24,9 +24,12 @@ from ledger.query.env import Env, Prepared, Runtime
 from ledger.query.evaluator import Scope, compile_expr
 from ledger.query.parser import parse_cached
 from ledger.query.select import compile_select
-from ledger.query.values import BAG, Struct, kind, to_ion
+from ledger.query.values import BAG, Bag, Struct, kind, to_ion
 
 PLAN_CACHE_SIZE = 256
+
+
+MODES = ("permissive", "strict")
 
 
 def execute(
@@ -35,34 +38,69 @@ def execute(
     params: Sequence[Any] = (),
     *,
     bindings: Mapping[str, Any] | None = None,
+    mode: str = "permissive",
 ) -> list[Any]:
     """Execute ``statement`` against ``ctx``; the result rows as simpleion values.
 
     ``params`` binds the statement's ``?`` markers in order; their number must match.
     ``bindings`` are extra global variables (a PartiQL environment) beside the tables.
+    ``mode`` is PartiQL's typing mode: ``"permissive"`` (a type error in an expression
+    yields MISSING) or ``"strict"`` (it raises ``DataError``).
     """
-    rt = _runtime(ctx, statement, params)
+    rt = _runtime(ctx, statement, params, mode)
+    if bindings:
+        rt.bindings = bindings
+    prepared = _prepared(statement, rt)
+    return [to_ion(row) for row in prepared(rt)]
+
+
+def evaluate(
+    ctx: QueryContext,
+    statement: str,
+    params: Sequence[Any] = (),
+    *,
+    bindings: Mapping[str, Any] | None = None,
+    mode: str = "permissive",
+) -> Any:
+    """The value of ``statement`` as one Ion value, as PartiQL defines it: a query's bag
+    (``$bag::[...]``; a list under ORDER BY), an expression's value (MISSING as
+    ``$missing::null``); other statements give the bag of their rows."""
+    rt = _runtime(ctx, statement, params, mode)
     if bindings:
         rt.bindings = bindings
     node = parse_cached(statement).statement
-    prepared = _plans.get(statement, rt) if not bindings else None
+    env = Env({}, None, rt)
+    if isinstance(node, ast.Select):
+        return to_ion(compile_select(node, Scope(rt)).run(env))
+    if isinstance(node, ast.ExprStatement):
+        return to_ion(compile_expr(node.expr, Scope(rt))(env))
+    return to_ion(Bag(_prepared(statement, rt)(rt)))
+
+
+def _prepared(statement: str, rt: Runtime) -> Prepared:
+    """The compiled statement: from the plan cache when its catalog still holds."""
+    node = parse_cached(statement).statement
+    key = (statement, rt.strict)
+    prepared = _plans.get(key, rt) if not rt.bindings else None
     if prepared is None:
         prepared = prepare(node, rt)
-        if not bindings and rt.cacheable:
-            _plans.put(statement, prepared, rt.catalog)
-    return [to_ion(row) for row in prepared(rt)]
+        if not rt.bindings and rt.cacheable:
+            _plans.put(key, prepared, rt.catalog)
+    return prepared
 
 
 def explain(ctx: QueryContext, statement: str, params: Sequence[Any] = ()) -> list[Any]:
     """The plan of ``statement`` (without running it): one row per source."""
-    rt = _runtime(ctx, statement, params)
+    rt = _runtime(ctx, statement, params, "permissive")
     node = parse_cached(statement).statement
     if isinstance(node, ast.Explain):
         node = node.statement
     return [to_ion(row) for row in _explain(node, rt)]
 
 
-def _runtime(ctx: QueryContext, statement: str, params: Sequence[Any]) -> Runtime:
+def _runtime(ctx: QueryContext, statement: str, params: Sequence[Any], mode: str) -> Runtime:
+    if mode not in MODES:
+        raise ProgrammingError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
     if isinstance(params, str | bytes) or not isinstance(params, Sequence):
         raise ProgrammingError(
             f"parameters must be a sequence (list or tuple), got {type(params).__name__}"
@@ -72,7 +110,7 @@ def _runtime(ctx: QueryContext, statement: str, params: Sequence[Any]) -> Runtim
         raise ProgrammingError(
             f"wrong number of parameters: the statement takes {want}, got {len(params)}"
         )
-    return Runtime(ctx, params, statement)
+    return Runtime(ctx, params, statement, strict=mode == "strict")
 
 
 # ---------------------------------------------------------------- compiling statements
@@ -109,7 +147,9 @@ def _at_run_time(
 
 
 def _prepare_explain(node: ast.Explain, rt: Runtime) -> Prepared:
-    return lambda rt: _explain(node.statement, Runtime(rt.ctx, rt.params, rt.statement))
+    return lambda rt: _explain(
+        node.statement, Runtime(rt.ctx, rt.params, rt.statement, strict=rt.strict)
+    )
 
 
 _PREPARERS: dict[type, Callable[[Any, Runtime], Prepared]] = {
@@ -159,19 +199,22 @@ _STATEMENT_NAMES = {
 # ---------------------------------------------------------------- the plan cache
 
 
+PlanKey = tuple[str, bool]  # the statement text and whether it runs in strict mode
+
+
 class _PlanCache:
     """Compiled statements by text, each valid while its catalog lookups still hold."""
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self.entries: OrderedDict[str, tuple[Prepared, tuple[tuple[str, str, Any], ...]]] = (
+        self.entries: OrderedDict[PlanKey, tuple[Prepared, tuple[tuple[str, str, Any], ...]]] = (
             OrderedDict()
         )
         self.lock = threading.Lock()
         self.hits = 0
         self.misses = 0
 
-    def get(self, statement: str, rt: Runtime) -> Prepared | None:
+    def get(self, statement: PlanKey, rt: Runtime) -> Prepared | None:
         with self.lock:
             entry = self.entries.get(statement)
             if entry is not None:
@@ -182,7 +225,9 @@ class _PlanCache:
         self.misses += 1
         return None
 
-    def put(self, statement: str, prepared: Prepared, catalog: list[tuple[str, str, Any]]) -> None:
+    def put(
+        self, statement: PlanKey, prepared: Prepared, catalog: list[tuple[str, str, Any]]
+    ) -> None:
         with self.lock:
             self.entries[statement] = (prepared, tuple(catalog))
             self.entries.move_to_end(statement)

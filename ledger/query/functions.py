@@ -41,14 +41,19 @@ from ledger.query.values import (
     TEXTS,
     TIMESTAMP,
     Bag,
+    MultiStruct,
+    Struct,
     equal,
     is_true,
     kind,
+    put_field,
     symbol,
     text_of,
 )
 
 AGGREGATES = frozenset({"count", "sum", "avg", "min", "max", "every", "any", "some"})
+# COLL_COUNT(collection) and friends: an aggregate over one collection value
+COLLECTION_AGGREGATES = frozenset(f"coll_{name}" for name in AGGREGATES)
 PART_FIRST = frozenset({"date_add", "date_diff"})
 
 
@@ -71,19 +76,33 @@ class FunctionSpec:
             got = "*" if star else str(count)
             raise ProgrammingError(f"{self.name.upper()} takes {want} argument(s), got {got}")
 
-    def bind(self, args: list[Fn]) -> Fn:
+    def bind(self, args: list[Fn], strict: bool = False) -> Fn:
+        """The call as a closure; in strict mode an argument of the wrong type (the
+        function answering MISSING for present arguments) raises DataError."""
         impl = self.impl
         if self.runtime:
             return lambda env: impl(env.rt, *[a(env) for a in args])
         if not self.propagate:
             return lambda env: impl(*[a(env) for a in args])
+        name = self.name
 
         def run(env: Env) -> Any:
             values = [a(env) for a in args]
             absent = _absent_result(values)
-            return impl(*values) if absent is _PRESENT else absent
+            if absent is not _PRESENT:
+                return absent
+            result = impl(*values)
+            if strict and result is MISSING:
+                raise type_error(name.upper(), values)
+            return result
 
         return run
+
+
+def type_error(what: str, values: list[Any]) -> DataError:
+    """Strict mode's answer to operands of the wrong type."""
+    kinds = ", ".join(kind(v) for v in values)
+    return DataError(f"{what} cannot take ({kinds}): a type error in strict mode")
 
 
 _PRESENT = object()
@@ -134,6 +153,19 @@ def size(value: Any) -> Any:
     if kind(value) in (LIST, SEXP, BAG, STRUCT):
         return len(value)
     return MISSING
+
+
+@register("tupleunion", 0, 1000, propagate=False)
+def tupleunion(*values: Any) -> Any:
+    """TUPLEUNION(s1, s2, ...): every field of every struct, repeated names kept;
+    MISSING if an argument is not a struct."""
+    out: Struct | MultiStruct = Struct()
+    for value in values:
+        if not isinstance(value, Mapping):
+            return MISSING
+        for name, item in value.items():
+            out = put_field(out, text_of(name), item)
+    return out
 
 
 @register("coalesce", 1, 1000, propagate=False)
@@ -211,6 +243,48 @@ def trim(spec: str, chars: Any, value: Any) -> Any:
     if spec == "trailing":
         return text.rstrip(strip)
     return text.strip(strip)
+
+
+@register("position", 2)
+def position(needle: Any, haystack: Any) -> Any:
+    """POSITION(needle IN haystack): 1-based, 0 when absent."""
+    if kind(needle) not in TEXTS or kind(haystack) not in TEXTS:
+        return MISSING
+    return text_of(haystack).find(text_of(needle)) + 1
+
+
+@register("overlay", 3, 4)
+def overlay(value: Any, placing: Any, start: Any, length: Any = None) -> Any:
+    """OVERLAY(s PLACING r FROM n [FOR m]): s with m characters (default len(r))
+    from position n replaced by r."""
+    text, new = _text(value, "OVERLAY"), _text(placing, "OVERLAY")
+    if text is None or new is None or kind(start) != INT:
+        return MISSING
+    if length is not None and kind(length) != INT:
+        return MISSING
+    count = len(new) if length is None else max(int(length), 0)
+    begin = max(int(start), 1) - 1
+    return text[:begin] + new + text[begin + count :]
+
+
+@register("bit_length", 1)
+def bit_length(value: Any) -> Any:
+    size = _octets(value)
+    return MISSING if size is None else size * 8
+
+
+@register("octet_length", 1)
+def octet_length(value: Any) -> Any:
+    size = _octets(value)
+    return MISSING if size is None else size
+
+
+def _octets(value: Any) -> int | None:
+    if kind(value) in TEXTS:
+        return len(text_of(value).encode("utf-8"))
+    if kind(value) in (BLOB, CLOB):
+        return len(bytes(value))
+    return None
 
 
 @register("mod", 2)
@@ -294,7 +368,11 @@ def caster(type_name: ast.TypeName) -> Callable[[Any], Any]:
     if target is None:
         raise ProgrammingError(f"CAST to unknown type {type_name.name.upper()}")
     convert = _CASTS[target]
+    if type_name.name in ("char", "character") and type_name.args:
+        convert = _to_fixed_char
     args = type_name.args
+    if target == DECIMAL and args:
+        _check_decimal_type(args)
 
     def run(value: Any) -> Any:
         k = kind(value)
@@ -307,9 +385,24 @@ def caster(type_name: ast.TypeName) -> Callable[[Any], Any]:
         try:
             return convert(value, k, args)
         except (ValueError, InvalidOperation, OverflowError) as exc:
-            raise DataError(f"cannot cast {_show(value)} to {type_name.name.upper()}") from exc
+            raise DataError(
+                f"cannot cast {_show(value)} to {_type_text(type_name)}: {exc}"
+            ) from exc
 
     return run
+
+
+def _type_text(type_name: ast.TypeName) -> str:
+    args = f"({', '.join(map(str, type_name.args))})" if type_name.args else ""
+    return type_name.name.upper() + args
+
+
+def _check_decimal_type(args: tuple[int, ...]) -> None:
+    precision, scale = args[0], (args[1] if len(args) > 1 else 0)
+    if precision < 1 or not 0 <= scale <= precision:
+        raise ProgrammingError(
+            f"DECIMAL({', '.join(map(str, args))}): want 1 <= precision and 0 <= scale <= precision"
+        )
 
 
 def _show(value: Any) -> str:
@@ -364,8 +457,18 @@ def _to_decimal(value: Any, k: str, args: tuple[int, ...]) -> Any:
         result = Decimal(text_of(value).strip())
     else:
         return _fail(value, DECIMAL)
-    if len(args) == 2:
-        result = result.quantize(Decimal(1).scaleb(-args[1]))
+    if args:
+        result = _fit_decimal(result, args[0], args[1] if len(args) > 1 else 0)
+    return result
+
+
+def _fit_decimal(number: Decimal, precision: int, scale: int) -> Decimal:
+    """DECIMAL(p, s): rounded to s decimals; more than p digits do not fit."""
+    from ledger.query.operators import EXACT
+
+    result = number.quantize(Decimal(1).scaleb(-scale), context=EXACT)
+    if len(result.as_tuple().digits) > precision and result != 0:
+        raise ValueError(f"{number} does not fit DECIMAL({precision}, {scale})")
     return result
 
 
@@ -397,7 +500,16 @@ def _to_text(value: Any, k: str) -> str | None:
 
 def _to_string(value: Any, k: str, args: tuple[int, ...]) -> Any:
     text = _to_text(value, k)
-    return _fail(value, STRING) if text is None else text
+    if text is None:
+        return _fail(value, STRING)
+    if args and len(text) > args[0]:
+        raise ValueError(f"{text!r} is longer than {args[0]} characters")
+    return text
+
+
+def _to_fixed_char(value: Any, k: str, args: tuple[int, ...]) -> Any:
+    """CHAR(n): at most n characters, padded with spaces to n (SQL)."""
+    return str(_to_string(value, k, args)).ljust(args[0])
 
 
 def _to_symbol(value: Any, k: str, args: tuple[int, ...]) -> Any:

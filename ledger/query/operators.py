@@ -54,6 +54,22 @@ def _absent(a: Any, b: Any, ka: str, kb: str) -> Any:
     return None
 
 
+def strict(op: Callable[..., Any], name: str) -> Callable[..., Any]:
+    """The strict-mode twin of an operator: where ``op`` answers MISSING although no
+    operand is MISSING (its permissive answer to a type error), raise instead."""
+
+    @functools.wraps(op)
+    def run(*args: Any) -> Any:
+        result = op(*args)
+        if result is MISSING and not any(a is MISSING for a in args):
+            # NULL makes a NULL result, so a None here is an absent optional operand
+            kinds = ", ".join(kind(a) for a in args if a is not None and not isinstance(a, bool))
+            raise DataError(f"{name} cannot take ({kinds}): a type error in strict mode")
+        return result
+
+    return run
+
+
 # ---------------------------------------------------------------- arithmetic
 
 

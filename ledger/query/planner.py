@@ -2,7 +2,8 @@
 
 For every table source the planner looks at the WHERE (and JOIN ... ON) conjuncts and
 picks, best first: a ``BY id`` lookup (``ctx.get``), an index lookup for ``f = v`` or
-``f IN (...)``, an index range for ``<, <=, >, >=, BETWEEN``, else a full scan.  The
+``f IN (...)``, an index range for ``<, <=, >, >=, BETWEEN``, the whole index in order
+for ``ORDER BY f`` on an indexed field, else a full scan.  The
 key expressions must not depend on the source itself (literals, parameters, or
 variables of sources to its left).  An access path only narrows the read: the full
 predicate is always applied again to what it returns.
@@ -209,7 +210,20 @@ def choose_access(
         if index is not None:
             keys, in_list = options[0]
             return IndexLookup(field_name, index.index_id, keys, in_list)
-    return _best_range(table, shape, found, order_by)
+    best = _best_range(table, shape, found, order_by)
+    return best if not isinstance(best, FullScan) else _index_order(table, shape, order_by)
+
+
+def _index_order(
+    table: TableInfo, shape: SourceShape, order_by: tuple[ast.OrderKey, ...]
+) -> AccessPath:
+    """``ORDER BY f`` on an indexed field with nothing narrower to read: the whole
+    index, in the order asked for (every document: the contract's unbounded range)."""
+    name = field_of(order_by[0].expr, shape) if len(order_by) == 1 else None
+    index = table.index_on(name) if name is not None else None
+    if name is None or index is None:
+        return FullScan()
+    return IndexRange(name, index.index_id, None, None, order_by[0].descending, ordered=True)
 
 
 def _best_range(

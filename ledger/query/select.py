@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.errors import DataError, ProgrammingError
+from ledger.errors import DataError, NotSupportedError, ProgrammingError
 from ledger.query import aggregates, ast, planner
 from ledger.query.env import Env, Fn
 from ledger.query.evaluator import Scope, compile_expr, compile_predicate
@@ -25,9 +25,11 @@ from ledger.query.values import (
     INT,
     MISSING,
     Bag,
+    MultiStruct,
     Struct,
     group_key,
     kind,
+    put_field,
     sort_key,
     text_of,
 )
@@ -148,10 +150,17 @@ class SelectPlan:
         for i, ((name, _), value) in enumerate(zip(self.group_keys, values, strict=True)):
             variables[name] = value
             variables[GROUP_KEY + str(i)] = value
+        if self.node.group_as is not None:
+            variables[self.node.group_as] = Bag(self._group_member(row) for row in members)
         aggs = {
-            slot: aggregates.compute(call, arg, members) for slot, call, arg in self.aggregate_args
+            slot: aggregates.compute(call, arg, members, env.rt.strict)
+            for slot, call, arg in self.aggregate_args
         }
         return Env(variables, env, env.rt, first.from_vars if first else (), aggs)
+
+    def _group_member(self, row: Env) -> Struct:
+        """One row of a GROUP AS bag: every FROM variable of the row by name."""
+        return Struct((name, row.vars[name]) for step in self.steps for name in step.names)
 
     def sorted_values(self, rows: Iterable[Env]) -> list[Any]:
         pairs = [(row, self.project(row)) for row in rows]
@@ -246,7 +255,7 @@ def compile_select(node: ast.Select, outer: Scope, *, track_locations: bool = Fa
     where = planner.conjuncts(node.where)
     steps = compile_from(node.from_, outer, where, node.order_by, track_locations=track_locations)
     names = [n for step in steps for n in step.names]
-    scope = outer.nested(names)
+    scope = outer.nested(names + ([node.group_as] if node.group_as else []))
     _plan_hash_joins(steps, where, scope)
     if outer.rt.explain is not None:
         outer.rt.explain.extend(_describe(step) for step in steps)
@@ -273,7 +282,7 @@ def compile_select(node: ast.Select, outer: Scope, *, track_locations: bool = Fa
         )
         for i, key in enumerate(keys)
     ]
-    grouping = bool(node.group_by or aggs or node.having is not None)
+    grouping = bool(node.group_by or node.group_as or aggs or node.having is not None)
     if grouping and isinstance(node.projection, ast.ProjectStar):
         raise ProgrammingError("SELECT * cannot be used with GROUP BY or aggregates")
     plan = SelectPlan(
@@ -369,10 +378,27 @@ def compile_from(
 def _flatten(
     item: ast.FromItem, kind: str, on: ast.Expr | None
 ) -> list[tuple[ast.Source, str, ast.Expr | None]]:
+    """Joins as a list of nested-loop steps: each source, how it joins the ones before
+    it, and its ON condition.  A parenthesized inner join on the right,
+    `A JOIN (B JOIN C ON p) ON q`, is the same as `A, B, C` filtered by p and q."""
     if isinstance(item, ast.Source):
         return [(item, kind, on)]
     assert isinstance(item, ast.Join)
-    return _flatten(item.left, "inner", None) + [(item.right, item.kind, item.on)]
+    left = _flatten(item.left, "inner", None)
+    if isinstance(item.right, ast.Source):
+        return left + [(item.right, item.kind, item.on)]
+    if item.kind == "left":
+        raise NotSupportedError("LEFT JOIN of a parenthesized join is not supported")
+    right = _flatten(item.right, "inner", None)
+    source, inner_kind, inner_on = right[-1]
+    right[-1] = (source, inner_kind, _both(inner_on, item.on))
+    return left + right
+
+
+def _both(a: ast.Expr | None, b: ast.Expr | None) -> ast.Expr | None:
+    if a is None or b is None:
+        return a if b is None else b
+    return ast.And(a, b)
 
 
 def _place_filters(where: list[ast.Expr], steps: list[FromStep], scope: Scope) -> list[Predicate]:
@@ -489,7 +515,7 @@ def _default_name(expr: ast.Expr, position: int) -> str:
 def _projected_names(projection: ast.Projection) -> set[str]:
     if not isinstance(projection, ast.ProjectList):
         return set()
-    return {name for name in _item_names(projection) if name is not None}
+    return set(_item_names(projection))
 
 
 def compile_projection(projection: ast.Projection, scope: Scope, steps: list[FromStep]) -> Fn:
@@ -497,55 +523,56 @@ def compile_projection(projection: ast.Projection, scope: Scope, steps: list[Fro
         return compile_expr(projection.expr, scope)
     if isinstance(projection, ast.ProjectStar):
         return _star
-    parts: list[tuple[str | None, Fn]] = []
+    parts: list[tuple[str, Fn, bool]] = []
     for name, item in zip(_item_names(projection), projection.items, strict=True):
-        parts.append((name, compile_expr(item.expr, scope)))
+        parts.append((name, compile_expr(item.expr, scope), isinstance(item, ast.SelectAll)))
     return lambda env: _project_list(env, parts)
 
 
-def _item_names(projection: ast.ProjectList) -> list[str | None]:
+def _item_names(projection: ast.ProjectList) -> list[str]:
     """Each select item's field name: its alias, a path's last step, or `_n` counting
-    the items that need a made-up name (PartiQL: `SELECT a, COUNT(*)` gives `_1`)."""
-    names: list[str | None] = []
+    the items that need a made-up name (PartiQL: `SELECT a, COUNT(*)` gives `_1`).
+    An `x.*` item's name is used only when x is not a struct."""
+    names: list[str] = []
     unnamed = 0
     for item in projection.items:
-        if isinstance(item, ast.SelectAll):
-            names.append(None)
-        elif item.alias is not None:
+        if isinstance(item, ast.SelectItem) and item.alias is not None:
             names.append(item.alias)
-        else:
-            name = _default_name(item.expr, 0)
-            if name == "_0":
-                unnamed += 1
-                name = f"_{unnamed}"
-            names.append(name)
+            continue
+        name = "_0" if isinstance(item, ast.SelectAll) else _default_name(item.expr, 0)
+        if name == "_0":
+            unnamed += 1
+            name = f"_{unnamed}"
+        names.append(name)
     return names
 
 
-def _project_list(env: Env, parts: list[tuple[str | None, Fn]]) -> Struct:
-    out = Struct()
-    for name, fn in parts:
+def _project_list(env: Env, parts: list[tuple[str, Fn, bool]]) -> Struct | MultiStruct:
+    out: Struct | MultiStruct = Struct()
+    for name, fn, every_field in parts:
         value = fn(env)
-        if name is None:
-            if isinstance(value, Mapping):
-                out.update(value.items())
+        if every_field and isinstance(value, Mapping):
+            for field_name, item in value.items():
+                out = put_field(out, field_name, item)
         elif value is not MISSING:
-            out[name] = value
+            out = put_field(out, name, value)  # `x.*` of a non-struct: {_n: x}
     return out
 
 
 def _star(env: Env) -> Any:
-    """SELECT *: the one variable's struct, or every variable's fields merged."""
+    """SELECT *: the one variable's struct, or every variable's fields together (a
+    name two of them have appears twice, as PartiQL has it)."""
     names = env.from_vars
     if len(names) == 1:
         value = env.vars[names[0]]
         if isinstance(value, Mapping):
             return value
-    out = Struct()
+    out: Struct | MultiStruct = Struct()
     for position, name in enumerate(names, start=1):
         value = env.vars[name]
         if isinstance(value, Mapping):
-            out.update(value.items())
+            for field_name, item in value.items():
+                out = put_field(out, field_name, item)
         elif value is not MISSING:
-            out[f"_{position}"] = value  # PartiQL names a non-struct binding by position
+            out = put_field(out, f"_{position}", value)  # a non-struct binding: by position
     return out

@@ -106,7 +106,7 @@ def compile_source(
             return _table_source(node, alias, expr, scope, predicates, shape, order_by)
         if name in scope.rt.bindings:
             value = scope.rt.bindings[name]
-            source = _expression_source(node, alias, lambda env: value, None)
+            source = _expression_source(node, alias, lambda env: value, None, scope.rt.strict)
             source.independent = True
             return source
     if _is_catalog(expr):
@@ -124,7 +124,8 @@ def compile_source(
             f'FROM {word} is not a table: quote a table named {word.title()} as "{word.title()}"'
         )
     base = _location_base(node.expr) if track_locations else None
-    return _expression_source(node, alias, compile_collection(node.expr, scope), base)
+    fn = compile_collection(node.expr, scope)
+    return _expression_source(node, alias, fn, base, scope.rt.strict)
 
 
 def _is_table(name: str, scope: Scope) -> bool:
@@ -279,6 +280,8 @@ def _range_reader(
     high = compile_expr(access.high.expr, scope) if access.high else None
 
     def read(env: Env) -> Iterator[DocRecord]:
+        if low is None and high is None:  # ORDER BY alone: the whole index, in order
+            return _ranges(env, table_id, access, [(None, None)])
         lo = low(env) if low else None
         hi = high(env) if high else None
         classes = {_range_class(v) for v, f in ((lo, low), (hi, high)) if f is not None}
@@ -319,8 +322,16 @@ def _ranges(
 
 def _ordered_check(access: planner.AccessPath, scope: Scope) -> Callable[[Env], bool]:
     """Whether this execution's index range already yields the ORDER BY order: only a
-    number or timestamp range qualifies (one type class, no NULLs, one index stream)."""
+    number or timestamp range qualifies (one type class, no NULLs, one index stream).
+
+    The whole index (no bounds) is read in order but sorted anyway: it holds documents
+    lacking the field first and then nulls, where PartiQL puts both by NULLS FIRST or
+    LAST; NaN after the numbers, where PartiQL puts it before them; lists and
+    S-expressions in one rank; long values cut short.  Its order is close to PartiQL's,
+    which makes the (stable, run-detecting) sort of what it returns nearly linear."""
     if not isinstance(access, planner.IndexRange) or not access.ordered:
+        return lambda env: False
+    if access.low is None and access.high is None:
         return lambda env: False
     bounds = [compile_expr(b.expr, scope) for b in (access.low, access.high) if b is not None]
     return lambda env: all(_range_class(b(env)) in ("number", "timestamp") for b in bounds)
@@ -361,7 +372,12 @@ def _history_table(arg: ast.Expr, scope: Scope) -> TableInfo:
     if isinstance(arg, ast.Var):
         table = rt.table(arg.name)
         if table is None:
-            raise ProgrammingError(f"unknown table {arg.name}")
+            raise ProgrammingError(
+                f"unknown table {arg.name}",
+                statement=rt.statement or None,
+                line=arg.line,
+                column=arg.column,
+            )
         return table
     if isinstance(arg, ast.Literal) and kind(arg.value) in TEXTS:
         table = rt.table_by_id(text_of(arg.value))
@@ -416,7 +432,11 @@ def _catalog_rows(env: Env) -> Iterator[Binding]:
 
 
 def _expression_source(
-    node: ast.Source, alias: str, fn: Fn, base: tuple[str, tuple[Any, ...]] | None
+    node: ast.Source,
+    alias: str,
+    fn: Fn,
+    base: tuple[str, tuple[Any, ...]] | None,
+    strict: bool = False,
 ) -> CompiledSource:
     track_locations = base is not None
 
@@ -424,6 +444,8 @@ def _expression_source(
         value = fn(env)
         loc = _location(env, base)
         k = kind(value)
+        if strict:
+            _check_strict_range(k, node)
         if k in (LIST, SEXP):
             for i, item in enumerate(value):
                 yield item, i, None, (loc + (i,)) if loc is not None else None
@@ -435,6 +457,14 @@ def _expression_source(
             yield value, MISSING, None, loc
 
     return CompiledSource(node, alias, "expression", iterate)
+
+
+def _check_strict_range(k: str, node: ast.Source) -> None:
+    """Strict mode ranges only over collections, and AT needs an ordered one."""
+    if k not in (LIST, SEXP, BAG):
+        raise DataError(f"FROM cannot range over {k} in strict mode (only over a collection)")
+    if k == BAG and node.at is not None:
+        raise DataError("FROM ... AT needs a list in strict mode: a bag has no positions")
 
 
 def _location_base(expr: ast.Expr) -> tuple[str, tuple[Any, ...]] | None:

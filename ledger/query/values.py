@@ -66,6 +66,30 @@ class Struct(dict[str, Any]):
     __slots__ = ()
 
 
+class MultiStruct(IonPyDict):
+    """A computed struct in which a field name repeats, as PartiQL keeps both fields
+    (``SELECT *`` over a join of two documents that each have an ``id``)."""
+
+    @classmethod
+    def of(cls, fields: Mapping[str, Any]) -> MultiStruct:
+        out = cls()
+        for name, value in fields.items():
+            out.add_item(name, value)
+        return out
+
+
+def put_field(out: Struct | MultiStruct, name: str, value: Any) -> Struct | MultiStruct:
+    """Add a field to a computed struct, keeping an earlier field of the same name;
+    returns the struct to use from now on (a MultiStruct once a name repeats)."""
+    if name not in out:
+        out[name] = value
+        return out
+    if type(out) is Struct:
+        out = MultiStruct.of(out)
+    out.add_item(name, value)  # type: ignore[union-attr]
+    return out
+
+
 MISSING_TYPE = "missing"
 NULL = "null"
 BOOL = "bool"
@@ -110,6 +134,7 @@ _BY_CLASS: dict[type, str] = {
     IonPyNull: NULL,
     _Missing: MISSING_TYPE,
     Struct: STRUCT,
+    MultiStruct: STRUCT,
     dict: STRUCT,
     IonPyDict: STRUCT,
     IonPyStdDict: STRUCT,
@@ -206,9 +231,19 @@ def struct_items(value: Any) -> list[tuple[str, Any]]:
 
 def instant(value: _dt.datetime) -> _dt.datetime:
     """A timestamp as an aware UTC datetime (unknown offset `-00:00` counts as UTC)."""
-    if value.tzinfo is None:
-        return value.replace(tzinfo=_dt.UTC)
-    return value.astimezone(_dt.UTC)
+    # a plain datetime: replace()/astimezone() on an Ion Timestamp build a Timestamp
+    # without its precision, which then cannot even be printed
+    plain = _dt.datetime(
+        value.year,
+        value.month,
+        value.day,
+        value.hour,
+        value.minute,
+        value.second,
+        value.microsecond,
+        value.tzinfo or _dt.UTC,
+    )
+    return plain.astimezone(_dt.UTC)
 
 
 def _timestamp_key(value: _dt.datetime) -> tuple[_dt.datetime, Decimal]:

@@ -119,11 +119,14 @@ class FakeContext:
         table = self.tables_by_id[table_id]
         assert table.index_on(field_name) is not None, "index_range on an unindexed field"
         entries = []
+        everything = low is None and high is None  # the contract: lacking the field first
         for doc_id, doc in self.docs.get(table_id, {}).items():
             if field_name in doc.data:
                 key = _index_key(doc.data[field_name])
                 if _in_range(key, low, high):
                     entries.append((key, doc_id, doc))
+            elif everything:
+                entries.append(((-1,), doc_id, doc))
         entries.sort(key=lambda e: (e[0], e[1]), reverse=descending)
         for _, doc_id, doc in entries:
             yield self._record(table_id, doc_id, doc)

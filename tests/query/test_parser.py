@@ -187,7 +187,7 @@ def test_unterminated_string() -> None:
         ("SELECT RANK() OVER (PARTITION BY a ORDER BY b) FROM t", "window"),
         ("SELECT * FROM a RIGHT JOIN b ON true", "RIGHT JOIN"),
         ("SELECT * FROM a FULL OUTER JOIN b ON true", "FULL JOIN"),
-        ("SELECT a FROM t GROUP BY a GROUP AS g", "GROUP AS"),
+        ("SELECT a FROM t GROUP PARTIAL BY a", "GROUP PARTIAL BY"),
         ("SELECT x FROM t LET a + 1 AS x", "LET"),
     ],
 )

@@ -256,3 +256,30 @@ def test_unified_text_index_capability_saves_the_symbol_lookup(ctx: Any, people:
     ctx.text_index_includes_symbols = True  # e.g. an index that keys string and symbol alike
     people("SELECT * FROM P WHERE name = 'a'")
     assert reads(ctx) == ["index_range"]
+
+
+def test_order_by_an_indexed_field_reads_the_index_in_order(ctx: Any, people: Any) -> None:
+    rows = people("SELECT VALUE p.name FROM P AS p ORDER BY p.id DESC NULLS LAST")
+    assert rows == ["e", "g", "d", "c", "b", "a", "f"]  # '5' (text) sorts above numbers
+    (call,) = ctx.calls_named("index_range")
+    _, _, field, low, high, descending = call
+    assert (field, low, high, descending) == ("id", None, None, True)
+    assert reads(ctx) == ["index_range"]
+    (plan,) = explain(ctx, "SELECT * FROM P AS p ORDER BY p.id")
+    assert (plan["access"], plan["order"]) == ("index range", "ASC")
+    assert "low" not in plan and "high" not in plan
+
+
+def test_order_by_index_still_puts_absent_values_where_partiql_does(ctx: Any, run: Any) -> None:
+    run("CREATE TABLE Q")
+    run("CREATE INDEX ON Q (k)")
+    run("INSERT INTO Q ?", [{"n": 1, "k": 2}, {"n": 2}, {"n": 3, "k": None}, {"n": 4, "k": 1}])
+    assert run("SELECT VALUE q.n FROM Q AS q ORDER BY q.k")[:2] == [4, 1]  # NULLS LAST
+    assert sorted(run("SELECT VALUE q.n FROM Q AS q ORDER BY q.k")[2:]) == [2, 3]
+    assert run("SELECT VALUE q.n FROM Q AS q ORDER BY q.k NULLS FIRST")[2:] == [4, 1]
+    assert run("SELECT VALUE q.n FROM Q AS q ORDER BY q.k DESC")[2:] == [1, 4]  # NULLS FIRST
+
+
+def test_order_by_with_a_narrower_predicate_keeps_that_access_path(ctx: Any, people: Any) -> None:
+    assert people("SELECT VALUE name FROM P WHERE name = 'b' ORDER BY id") == ["b"]
+    assert {call[2] for call in ctx.calls_named("index_range")} == {"name"}
