@@ -33,10 +33,14 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(VENV)/bin/mypy
 
-bench: $(VENV)/.installed-dev
+$(VENV)/.installed-bench: $(VENV)/.installed-dev
+	$(PIP) install -e '.[dev,bench]'
+	touch $@
+
+bench: $(VENV)/.installed-bench
 	$(PY) -m bench
 
-bench-quick: $(VENV)/.installed-dev
+bench-quick: $(VENV)/.installed-bench
 	$(PY) -m bench --quick
 
 clean:
