@@ -73,10 +73,11 @@ class Ledger:
         self._check_open()
         return Transaction(self.journal)
 
-    def execute(self, statement: str, *params: Any) -> Cursor:
-        """Run one statement in its own transaction and commit it."""
+    def execute(self, statement: str, *params: Any, mode: str = "permissive") -> Cursor:
+        """Run one statement in its own transaction and commit it (``mode``: see
+        Transaction.execute)."""
         with self.transaction() as tx:
-            return tx.execute(statement, *params)
+            return tx.execute(statement, *params, mode=mode)
 
     def execute_lambda(
         self,

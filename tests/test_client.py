@@ -243,3 +243,11 @@ def test_redaction_keeps_the_hash_and_history_shows_data_hash(db):
     assert ion_hash(last["redactionInfo"]) in last["entriesHashList"]
     with pytest.raises(ledger.ProgrammingError, match="already redacted"):
         db.execute("EXEC REDACT_REVISION ?, ?, ?", address, table_id, doc_id)
+
+
+def test_strict_mode_raises_where_permissive_yields_missing(db):
+    db.execute("CREATE TABLE T")
+    db.execute("INSERT INTO T VALUE {'a': 'text'}")
+    assert list(db.execute("SELECT t.a + 1 AS x FROM T AS t")) == [{}]
+    with pytest.raises(ledger.DataError):
+        db.execute("SELECT t.a + 1 AS x FROM T AS t", mode="strict")

@@ -107,7 +107,9 @@ class Transaction:
         self.block_address: BlockAddress | None = None
 
     # -- the public face -----------------------------------------------------------
-    def execute(self, statement: str, *params: Any) -> Cursor:
+    def execute(self, statement: str, *params: Any, mode: str = "permissive") -> Cursor:
+        """Run one statement; ``mode="strict"`` makes PartiQL type errors raise
+        instead of yielding MISSING."""
         self._check_open()
         if len(statement) > self.limits.statement_length:
             raise LimitExceededError(
@@ -117,7 +119,7 @@ class Transaction:
             ion.check_storable(param, f"parameter {number}")
         self.statements.append(StatementRecord(statement, tuple(params), ion.now_ms()))
         try:
-            rows = query.execute(self, statement, params)
+            rows = query.execute(self, statement, params, mode=mode)
         except RecursionError:
             self.statements.pop()
             raise LimitExceededError("the statement is nested too deeply to evaluate") from None
