@@ -13,7 +13,17 @@ from pathlib import Path
 
 from bench.stats import Row
 
-SCENARIOS = ["bench.g1_commits", "bench.g2_concurrent", "bench.g4_ionhash"]
+SCENARIOS = [
+    "bench.g1_commits",
+    "bench.g2_concurrent",
+    "bench.g3_bulk",
+    "bench.g4_ionhash",
+    "bench.g5_lookup",
+    "bench.g6_verify",
+    "bench.g7_proof",
+    "bench.g8_growth",
+    "bench.g9_space",
+]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
 
