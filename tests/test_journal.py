@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import stat
+import time
 
 import pytest
 
@@ -156,7 +157,9 @@ def test_history_window_semantics(db):
     (doc_id,) = insert(db, table_id, {"v": 0})
     stamps = []
     for v in (1, 2):
+        time.sleep(0.005)  # block times have millisecond precision: keep them apart
         stamps.append(dt.datetime.now(dt.UTC))
+        time.sleep(0.005)
         with db.transaction() as tx:
             tx.update(table_id, doc_id, {"v": v})
     after = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)

@@ -75,7 +75,8 @@ def plan_commit(journal: Journal, w: WriteTxn, tx: Transaction) -> _Plan:
     moment_ms = max(_now_ms(), tip.timestamp_ms)
     tx_time = _ms_timestamp(moment_ms)
     address = journal.address(seq)
-    tables = journal.tables(w, cache=False)
+    # only DDL needs the catalog; decoding it on every commit cost ~11% of G1's CPU
+    tables = journal.tables(w, cache=False) if tx.catalog_changes else {}
     revisions = _revisions(w, tx, tables, tx_time)
     block = _block(journal, tx, revisions, address, tx_time, tip.block_hash)
     _check_size(journal, revisions)
