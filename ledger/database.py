@@ -21,8 +21,8 @@ from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import Transaction
-from ledger.query.context import BlockAddress
 from ledger.journal.verify import Progress, VerifyReport
+from ledger.query.context import BlockAddress
 from ledger.storage.kv import ReadTxn
 from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
 
