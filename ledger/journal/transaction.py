@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -535,7 +535,3 @@ def key_range(index_id: str, low: Bound | None, high: Bound | None) -> tuple[byt
 def ms_timestamp(ms: int) -> _dt.datetime:
     moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=ms)
     return ion.timestamp_ms(moment)
-
-
-def statement_params(statements: Sequence[StatementRecord]) -> list[tuple[str, tuple[Any, ...]]]:
-    return [(s.text, s.params) for s in statements]
