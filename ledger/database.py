@@ -112,16 +112,16 @@ class Ledger:
         return self.journal.strand_id
 
     def get_block(
-        self, block_address: BlockAddress | int, tip: BlockAddress | int | None = None
+        self, block_address: proofs.Address, tip: proofs.Address | None = None
     ) -> tuple[Any, list[bytes] | None]:
         """QLDB's GetBlock: the block and, given a digest tip, its proof to that digest."""
         return self._read(lambda txn: proofs.get_block(self.journal, txn, block_address, tip))
 
     def get_revision(
         self,
-        block_address: BlockAddress | int,
+        block_address: proofs.Address,
         document_id: str,
-        tip: BlockAddress | int | None = None,
+        tip: proofs.Address | None = None,
     ) -> tuple[Any, list[bytes] | None]:
         """QLDB's GetRevision: a document's revision in a block and, given a tip, its proof."""
         return self._read(
@@ -129,7 +129,7 @@ class Ledger:
         )
 
     def consistency_proof(
-        self, old_tip: BlockAddress | int, new_tip: BlockAddress | int | None = None
+        self, old_tip: proofs.Address, new_tip: proofs.Address | None = None
     ) -> list[bytes]:
         """Proof that the journal at ``new_tip`` (default: now) extends the one at ``old_tip``."""
         return self._read(lambda txn: proofs.consistency(self.journal, txn, old_tip, new_tip))

@@ -251,3 +251,19 @@ def test_strict_mode_raises_where_permissive_yields_missing(db):
     assert list(db.execute("SELECT t.a + 1 AS x FROM T AS t")) == [{}]
     with pytest.raises(ledger.DataError):
         db.execute("SELECT t.a + 1 AS x FROM T AS t", mode="strict")
+
+
+def test_proofs_take_block_addresses_as_queries_return_them(db):
+    from ledger.hashing import fold
+
+    db.execute("CREATE TABLE Person")
+    (row,) = db.execute("INSERT INTO Person ?", {"GovId": "P1", "Name": "Ann"})
+    doc_id = row["documentId"]
+    db.execute("UPDATE Person AS p SET p.Name = 'Anne'")
+    digest = db.digest()
+    (first,) = db.execute("SELECT h.blockAddress FROM history(Person) AS h "
+                          "WHERE h.metadata.id = ? AND h.metadata.version = 0", doc_id)
+    for address in (first["blockAddress"], ion.dumps_text(first["blockAddress"])):
+        revision, proof = db.get_revision(address, doc_id, digest.tip)
+        assert fold(proof, revision["hash"]) == digest.digest
+    assert db.verify().verified

@@ -24,7 +24,9 @@ from ledger.journal.journal import Journal, NodeStore
 from ledger.query.context import BlockAddress
 from ledger.storage.kv import ReadTxn
 
-Address = int | BlockAddress  # a sequenceNo of this ledger, or a full address
+# a sequenceNo of this ledger, a full address, or one as an Ion struct or Ion text
+# ({strandId, sequenceNo}: what queries of history() and committed views return)
+Address = int | BlockAddress | Mapping[str, Any] | str
 
 
 # -- wire forms ---------------------------------------------------------------------------
@@ -69,6 +71,10 @@ def parse_proof(text: str) -> list[bytes]:
 
 # -- resolving addresses ------------------------------------------------------------------
 def _seq_of(journal: Journal, address: Address, what: str) -> int:
+    if isinstance(address, str):
+        address = parse_address(address)
+    elif isinstance(address, Mapping):
+        address = parse_address(ion.dumps_text(address))
     if isinstance(address, BlockAddress):
         if address.strand_id != journal.strand_id:
             raise ProgrammingError(
