@@ -334,7 +334,7 @@ def _record_revision(w: WriteTxn, rev: _Revision, seq: int, idx: int, ms: int) -
     table_id = catalog.CATALOG_TABLE_ID if rev.is_catalog else rev.table.table_id
     w.put("revisions", layout.revision_key(rev.doc_id, rev.version), layout.location(seq, idx, ms))
     w.put("history", layout.history_key(table_id, seq, idx),
-          layout.ident(rev.doc_id) + rev.version.to_bytes(4, "big"))
+          layout.history_value(rev.doc_id, rev.version))
 
 
 def _now_ms() -> int:

@@ -751,7 +751,7 @@ def _record_revision(w: WriteTxn, table_id: str, parts: RevisionParts, seq: int,
     w.put(
         "history",
         layout.history_key(table_id, seq, idx),
-        layout.ident(parts.doc_id) + parts.version.to_bytes(4, "big"),
+        layout.history_value(parts.doc_id, parts.version),
     )
 
 

@@ -68,7 +68,7 @@ def _revisions(
         return
     for key, value in txn.prefix("history", layout.ident(table_id)):
         seq, idx = layout.read_history_key(key)
-        rev_doc, version = value[: layout.ID_LEN].decode("ascii"), int.from_bytes(value[layout.ID_LEN :], "big")
+        rev_doc, version = layout.read_history_value(value)
         loc = txn.get("revisions", layout.revision_key(rev_doc, version))
         assert loc is not None
         yield rev_doc, version, seq, idx, layout.read_location(loc)[2]

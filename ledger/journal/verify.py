@@ -600,7 +600,7 @@ class _Verifier:
             raise VerificationError(
                 f"malformed tableId ({exc})", block=seq, document=p.doc_id
             ) from None
-        want = layout.ident(p.doc_id) + p.version.to_bytes(4, "big")
+        want = layout.history_value(p.doc_id, p.version)
         got = self.txn.get("history", key)
         if got != want:
             raise VerificationError(

@@ -118,6 +118,15 @@ def history_key(table_id: str, seq: int, index: int) -> bytes:
     return ident(table_id) + _SEQ_IDX.pack(seq, index)
 
 
+def history_value(doc_id: str, version: int) -> bytes:
+    """A history entry's value: the revision it names, in the revisions key's form."""
+    return revision_key(doc_id, version)
+
+
+def read_history_value(value: bytes) -> tuple[str, int]:
+    return read_revision_key(value)
+
+
 def read_history_key(key: bytes) -> tuple[int, int]:
     seq, index = _SEQ_IDX.unpack(key[ID_LEN:])
     return int(seq), int(index)
