@@ -17,7 +17,7 @@ from ledger.errors import LimitExceededError, OccConflictError
 from ledger.hashing import block_hashes, ion_hash, revision_hash, statement_digest, tree
 from ledger.journal import catalog
 from ledger.journal.journal import Journal, NodeStore
-from ledger.journal.transaction import Pending, Transaction, index_value
+from ledger.journal.transaction import Pending, Transaction, index_value, ms_timestamp
 from ledger.query.context import BlockAddress, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import WriteTxn
@@ -70,10 +70,10 @@ def plan_commit(journal: Journal, w: WriteTxn, tx: Transaction) -> _Plan:
     transaction alone, so a group of commits can go on without it.
     """
     tip = journal.tip(w)
-    check_conflicts(journal, w, tx)
+    check_conflicts(journal, w, tx, tip.seq)
     seq = tip.seq + 1
     moment_ms = max(_now_ms(), tip.timestamp_ms)
-    tx_time = _ms_timestamp(moment_ms)
+    tx_time = ms_timestamp(moment_ms)
     address = journal.address(seq)
     # only DDL needs the catalog; decoding it on every commit cost ~11% of G1's CPU
     tables = journal.tables(w, cache=False) if tx.catalog_changes else {}
@@ -101,8 +101,8 @@ def apply_plan(journal: Journal, w: WriteTxn, plan: _Plan) -> None:
 
 
 # -- optimistic concurrency ---------------------------------------------------------------
-def check_conflicts(journal: Journal, w: WriteTxn, tx: Transaction) -> None:
-    if journal.tip(w).seq == tx.snapshot_seq:
+def check_conflicts(journal: Journal, w: WriteTxn, tx: Transaction, tip_seq: int) -> None:
+    if tip_seq == tx.snapshot_seq:
         return  # nothing committed since the snapshot
     reads = tx.reads
     if (reads.catalog or tx.catalog_changes) and journal.catalog_seq(w) != tx.snapshot_catalog_seq:
@@ -339,9 +339,3 @@ def _record_revision(w: WriteTxn, rev: _Revision, seq: int, idx: int, ms: int) -
 
 def _now_ms() -> int:
     return int(_dt.datetime.now(_dt.UTC).timestamp() * 1000)
-
-
-def _ms_timestamp(ms: int) -> _dt.datetime:
-    from ledger.journal.transaction import ms_timestamp
-
-    return ms_timestamp(ms)
