@@ -61,8 +61,10 @@ def log(message: str) -> None:
 
 
 # -- SQLite, durable -----------------------------------------------------------------------
-def sqlite_connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None)
+def sqlite_connect(path: Path, **options: Any) -> sqlite3.Connection:
+    """A durable SQLite connection (WAL, synchronous=FULL), autocommit; ``options`` go
+    to sqlite3.connect (e.g. timeout, check_same_thread)."""
+    conn = sqlite3.connect(path, isolation_level=None, **options)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=FULL")
     return conn

@@ -3,12 +3,12 @@ against SQLite (WAL, synchronous=FULL) committing one row per transaction."""
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 from pathlib import Path
 
 import ledger
 from bench.docs import as_json, documents
+from bench.fixtures import sqlite_connect
 from bench.stats import Row, rate
 
 
@@ -21,9 +21,7 @@ def _ledger_run(path: Path, docs: list[dict]) -> int:
 
 
 def _sqlite_run(path: Path, docs: list[dict]) -> int:
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=FULL")
+    conn = sqlite_connect(path)
     conn.execute("CREATE TABLE Vehicle (id INTEGER PRIMARY KEY, doc TEXT)")
     for doc in docs:
         conn.execute("BEGIN")

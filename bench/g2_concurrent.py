@@ -3,7 +3,6 @@ against SQLite with 8 threads on their own connections (WAL, synchronous=FULL)."
 
 from __future__ import annotations
 
-import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from pathlib import Path
 
 import ledger
 from bench.docs import as_json, documents
+from bench.fixtures import sqlite_connect
 from bench.stats import Row, rate
 
 WRITERS = 8
@@ -37,14 +37,12 @@ def _ledger_run(path: Path, docs: list[dict]) -> int:
 
 
 def _sqlite_run(path: Path, docs: list[dict]) -> int:
-    setup = sqlite3.connect(path, isolation_level=None)
-    setup.execute("PRAGMA journal_mode=WAL")
+    setup = sqlite_connect(path)
     setup.execute("CREATE TABLE Vehicle (id INTEGER PRIMARY KEY, doc TEXT)")
     setup.close()
 
     def work(k: int) -> None:
-        conn = sqlite3.connect(path, isolation_level=None, timeout=60, check_same_thread=False)
-        conn.execute("PRAGMA synchronous=FULL")
+        conn = sqlite_connect(path, timeout=60, check_same_thread=False)
         for doc in docs[k::WRITERS]:
             conn.execute("BEGIN IMMEDIATE")
             conn.execute("INSERT INTO Vehicle (doc) VALUES (?)", (as_json(doc),))
