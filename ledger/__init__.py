@@ -32,10 +32,12 @@ from ledger.errors import (
     TransactionExpiredError,
     VerificationError,
 )
+from ledger.ion import ion_type_of
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
 
 __all__ = [
+    "ion_type_of",
     "__version__",
     "connect",
     "Ledger",

@@ -72,7 +72,7 @@ def plan_commit(journal: Journal, w: WriteTxn, tx: Transaction) -> _Plan:
     tip = journal.tip(w)
     check_conflicts(journal, w, tx, tip.seq)
     seq = tip.seq + 1
-    moment_ms = max(_now_ms(), tip.timestamp_ms)
+    moment_ms = max(ion.epoch_ms(), tip.timestamp_ms)
     tx_time = ms_timestamp(moment_ms)
     address = journal.address(seq)
     # only DDL needs the catalog; decoding it on every commit cost ~11% of G1's CPU
@@ -215,7 +215,7 @@ def transaction_info(tx: Transaction, revisions: list[_Revision]) -> dict[str, A
     statements = [
         {
             "statement": s.text,
-            "startTime": s.start_time,
+            "startTime": ms_timestamp(s.start_ms),
             "statementDigest": statement_digest(s.text, list(s.params)),
         }
         for s in tx.statements
@@ -336,6 +336,3 @@ def _record_revision(w: WriteTxn, rev: _Revision, seq: int, idx: int, ms: int) -
     w.put("history", layout.history_key(table_id, seq, idx),
           layout.history_value(rev.doc_id, rev.version))
 
-
-def _now_ms() -> int:
-    return int(_dt.datetime.now(_dt.UTC).timestamp() * 1000)

@@ -13,6 +13,7 @@ import datetime as _dt
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from ledger import ion, query
@@ -69,7 +70,7 @@ class Redaction:
 class StatementRecord:
     text: str
     params: tuple[Any, ...]
-    start_time: _dt.datetime
+    start_ms: int
 
 
 @dataclass
@@ -89,14 +90,12 @@ class Transaction:
     def __init__(self, journal: Journal) -> None:
         self.journal = journal
         self.limits = journal.limits
-        self.id = ion.new_id()
         self._snap: ReadTxn | None = journal.store.read()
         tip = journal.tip(self._snap)
         self.snapshot_seq = tip.seq
         self.snapshot_catalog_seq = journal.catalog_seq(self._snap)
         self._committed_tables = journal.tables(self._snap)
         self._started = time.monotonic()
-        self._clock = ion.now_ms()
         self.statements: list[StatementRecord] = []
         self.docs: dict[tuple[str, str], Pending] = {}
         self.catalog_changes: dict[str, TableInfo] = {}
@@ -105,6 +104,15 @@ class Transaction:
         self.reads = ReadSet()
         self.state = "open"  # open | committed | aborted
         self.block_address: BlockAddress | None = None
+
+    # Made on first use: a read-only autocommit statement needs neither.
+    @cached_property
+    def id(self) -> str:
+        return ion.new_id()
+
+    @cached_property
+    def _clock(self) -> _dt.datetime:
+        return ion.now_ms()
 
     # -- the public face -----------------------------------------------------------
     def execute(self, statement: str, *params: Any, mode: str = "permissive") -> Cursor:
@@ -117,7 +125,7 @@ class Transaction:
             )
         for number, param in enumerate(params, 1):
             ion.check_storable(param, f"parameter {number}")
-        self.statements.append(StatementRecord(statement, tuple(params), ion.now_ms()))
+        self.statements.append(StatementRecord(statement, tuple(params), ion.epoch_ms()))
         try:
             rows = query.execute(self, statement, params, mode=mode)
         except RecursionError:
@@ -318,9 +326,9 @@ class Transaction:
             version=header.version,
             block_address=self.journal.address(header.seq),
             hash=header.hash,
-            tx_time=ms_timestamp(header.tx_time_ms),
+            tx_time=header.tx_time_ms,
             tx_id=header.tx_id,
-            _load=lambda: ion.loads(raw),
+            _load=lambda: ion.loads_document(raw),
         )
 
     def _pending_record(self, pending: Pending) -> DocRecord:
@@ -532,6 +540,4 @@ def key_range(index_id: str, low: Bound | None, high: Bound | None) -> tuple[byt
     return start, prefix + enc + after_value if high.inclusive else prefix + enc
 
 
-def ms_timestamp(ms: int) -> _dt.datetime:
-    moment = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC) + _dt.timedelta(milliseconds=ms)
-    return ion.timestamp_ms(moment)
+ms_timestamp = ion.timestamp_of_ms

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import datetime as _dt
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
+
+from ledger.ion import timestamp_of_ms
 
 ACTIVE = "ACTIVE"
 INACTIVE = "INACTIVE"
@@ -57,28 +59,55 @@ class BlockAddress:
         return {"strandId": self.strand_id, "sequenceNo": self.sequence_no}
 
 
-@dataclass
 class DocRecord:
     """The current (latest, non-deleted) revision of one document.
 
-    ``data`` is decoded lazily: an index lookup that returns one document decodes one.
+    ``data`` is decoded lazily (an index lookup that returns one document decodes one),
+    and so is ``tx_time`` when given as milliseconds since the epoch: a lookup that
+    projects only data never builds the timestamp.
     """
 
-    table_id: str
-    doc_id: str
-    version: int
-    block_address: BlockAddress
-    hash: bytes
-    tx_time: _dt.datetime  # an Ion Timestamp, millisecond precision
-    tx_id: str
-    _load: Callable[[], Any] = field(repr=False, default=lambda: None)
-    _data: Any = field(default=None, repr=False)
-    _loaded: bool = field(default=False, repr=False)
+    __slots__ = ("table_id", "doc_id", "version", "block_address", "hash", "_tx_time",
+                 "tx_id", "_load", "_data", "_loaded")
+
+    def __init__(
+        self,
+        table_id: str,
+        doc_id: str,
+        version: int,
+        block_address: BlockAddress,
+        hash: bytes,
+        tx_time: _dt.datetime | int,  # an Ion Timestamp (millisecond precision) or its ms
+        tx_id: str,
+        _load: Callable[[], Any] | None = None,
+        _data: Any = None,
+        _loaded: bool = False,
+    ) -> None:
+        self.table_id = table_id
+        self.doc_id = doc_id
+        self.version = version
+        self.block_address = block_address
+        self.hash = hash
+        self._tx_time = tx_time
+        self.tx_id = tx_id
+        self._load = _load
+        self._data = _data
+        self._loaded = _loaded or _load is None
+
+    def __repr__(self) -> str:
+        return f"DocRecord({self.table_id!r}, {self.doc_id!r}, version={self.version})"
+
+    @property
+    def tx_time(self) -> _dt.datetime:
+        if isinstance(self._tx_time, int):
+            self._tx_time = timestamp_of_ms(self._tx_time)
+        return self._tx_time
 
     @property
     def data(self) -> Any:
         """The user data (an Ion struct)."""
         if not self._loaded:
+            assert self._load is not None
             self._data = self._load()
             self._loaded = True
         return self._data

@@ -32,6 +32,7 @@ from amazon.ion.simple_types import (
 from amazon.ion.symbols import SymbolToken
 
 from ledger.errors import DataError
+from ledger.ion import MAX_NESTING
 
 
 class _Missing:
@@ -382,27 +383,55 @@ _ION_CLASSES = (
     IonPyNull,
 )
 
+# Scalars that are Ion values as they are: amazon.ion's MAY_BE_BARE model (what documents
+# decode to) has plain Python values where the Ion type is unambiguous, IonPy where not.
+_AS_IS = frozenset(
+    {type(None), bool, int, float, Decimal, str, bytes, Timestamp, _dt.datetime, SymbolToken,
+     *_ION_CLASSES}
+)
+
 
 def to_ion(value: Any, *, storage: bool = False) -> Any:
-    """A result value as simpleion values.
+    """A result value, or a value about to be stored, as Ion values.
 
+    Values keep amazon.ion's MAY_BE_BARE model: plain Python where the Ion type is
+    unambiguous, IonPy types where they are needed (annotations, typed nulls, sexps).
     For query results MISSING becomes ``$missing::null`` and a nested bag a
-    ``$bag::[...]`` list (the PartiQL conformance conventions); with ``storage`` (data
-    about to be written) bags become plain lists and MISSING elements are dropped.
+    ``$bag::[...]`` list (the PartiQL conformance conventions); with ``storage`` bags
+    become plain lists, MISSING elements are dropped and containers are copied (what is
+    stored shares nothing mutable with the caller).  The journal refuses what Ion cannot
+    store exactly (ledger.ion.check_storable).
     """
+    return _convert(value, storage, 0)
+
+
+def _convert(value: Any, storage: bool, depth: int) -> Any:
+    """``to_ion`` by exact type: the common cases are one set or identity test each."""
     cls = type(value)
-    if cls in _ION_CLASSES:
+    if cls in _AS_IS:
         return value
+    if cls is dict or cls is list or cls is tuple:
+        if depth >= MAX_NESTING:
+            raise DataError(f"a value is nested more than {MAX_NESTING} levels deep")
+        if cls is dict:
+            fields = {
+                name if type(name) is str else text_of(name): _convert(item, storage, depth + 1)
+                for name, item in value.items()
+                if item is not MISSING
+            }
+            # results keep the model's IonPyDict; a dict to store need not pay for one
+            return fields if storage else IonPyDict.from_value(IonType.STRUCT, fields)
+        if storage:
+            return [_convert(item, True, depth + 1) for item in value if item is not MISSING]
+        return [_convert(item, False, depth + 1) for item in value]
     if cls is IonPyDict or cls is IonPyList:
-        return value  # read from a document: already Ion all the way down
-    if value is None:
-        return _ion_null()
+        return value  # read from a document (or edited by DML, which converts what it sets)
     if value is MISSING:
         return _ion_null(("$missing",))
     if isinstance(value, Mapping):
-        return _struct_to_ion(value, storage)
-    if isinstance(value, list | tuple):
-        return _list_to_ion(value, storage)
+        return _struct_to_ion(value, storage, depth)
+    if isinstance(value, list | tuple) and not isinstance(value, SymbolToken):
+        return _list_to_ion(value, storage, depth)
     return _scalar_to_ion(value)
 
 
@@ -411,26 +440,29 @@ def _scalar_to_ion(value: Any) -> Any:
         if isinstance(value, base):
             return ion_class.from_value(ion_type, value)
     if isinstance(value, bytearray):
-        return IonPyBytes.from_value(IonType.BLOB, bytes(value))
+        return bytes(value)
     raise DataError(f"cannot convert {type(value).__name__} to Ion")
 
 
-def _struct_to_ion(value: Mapping[str, Any], storage: bool) -> IonPyDict:
+def _struct_to_ion(value: Mapping[str, Any], storage: bool, depth: int) -> IonPyDict:
+    if depth >= MAX_NESTING:
+        raise DataError(f"a value is nested more than {MAX_NESTING} levels deep")
     out = IonPyDict.from_value(IonType.STRUCT, {})
-    items = value.items() if not isinstance(value, IonPyDict) else value.items()
-    for name, item in items:
+    for name, item in value.items():
         if item is MISSING:
             continue
-        out.add_item(text_of(name), to_ion(item, storage=storage))
+        out.add_item(text_of(name), _convert(item, storage, depth + 1))
     out.ion_annotations = getattr(value, "ion_annotations", ())
     return out
 
 
-def _list_to_ion(value: list[Any] | tuple[Any, ...], storage: bool) -> IonPyList:
+def _list_to_ion(value: list[Any] | tuple[Any, ...], storage: bool, depth: int) -> IonPyList:
+    if depth >= MAX_NESTING:
+        raise DataError(f"a value is nested more than {MAX_NESTING} levels deep")
     if storage:
-        items = [to_ion(v, storage=True) for v in value if v is not MISSING]
+        items = [_convert(v, True, depth + 1) for v in value if v is not MISSING]
     else:
-        items = [to_ion(v) for v in value]
+        items = [_convert(v, False, depth + 1) for v in value]
     ion_type = value.ion_type if isinstance(value, IonPyList) else IonType.LIST
     annotations: tuple[str, ...] = getattr(value, "ion_annotations", ())
     if isinstance(value, Bag) and not storage:

@@ -10,6 +10,7 @@ from amazon.ion import simpleion
 from amazon.ion.core import IonType
 
 from ledger.errors import DataError, ProgrammingError
+from ledger.ion import ion_type_of
 from ledger.query import execute
 from ledger.query.context import ACTIVE, INACTIVE, BlockAddress
 
@@ -81,8 +82,8 @@ def test_insert_value(ctx: Any, table: Any) -> None:
     rows = table("INSERT INTO T VALUE {'a': 1, 'b': [1, 2.50], 'c': `sym`}")
     assert list(rows[0]) == ["documentId"] and len(rows[0]["documentId"]) == 22
     (data,) = ctx.docs[ctx.table("T").table_id].values()
-    assert data.data["b"][1].ion_type is IonType.DECIMAL and str(data.data["b"][1]) == "2.50"
-    assert data.data["c"].ion_type is IonType.SYMBOL
+    assert ion_type_of(data.data["b"][1]) is IonType.DECIMAL and str(data.data["b"][1]) == "2.50"
+    assert ion_type_of(data.data["c"]) is IonType.SYMBOL
 
 
 def test_insert_bag_and_parameters(ctx: Any, table: Any) -> None:
@@ -97,7 +98,7 @@ def test_insert_ion_parameter(ctx: Any, table: Any) -> None:
     value = simpleion.loads("{a: 2019-06-05T00:00Z, b: 1.0}")
     table("INSERT INTO T ?", value)
     (doc,) = ctx.docs[ctx.table("T").table_id].values()
-    assert doc.data["b"].ion_type is IonType.DECIMAL
+    assert ion_type_of(doc.data["b"]) is IonType.DECIMAL
 
 
 def test_insert_non_struct_is_rejected(table: Any) -> None:
@@ -304,4 +305,4 @@ def test_updates_keep_decimal_precision(ctx: Any, table: Any) -> None:
 def test_execute_returns_fresh_ion_rows(ctx: Any, table: Any) -> None:
     rows = execute(ctx, "INSERT INTO T VALUE {'a': 1}")
     assert rows[0].ion_type is IonType.STRUCT
-    assert rows[0]["documentId"].ion_type is IonType.STRING
+    assert ion_type_of(rows[0]["documentId"]) is IonType.STRING

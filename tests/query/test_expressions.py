@@ -14,7 +14,7 @@ from amazon.ion import simpleion
 from amazon.ion.core import IonType
 
 from ledger.errors import DataError, ProgrammingError
-from ledger.ion import dumps_text
+from ledger.ion import dumps_text, ion_type_of
 from ledger.query import execute
 
 
@@ -206,7 +206,7 @@ def test_wrong_arity(ctx: Any) -> None:
 
 def test_utcnow_and_txid_come_from_the_context(ctx: Any) -> None:
     assert one(ctx, "UTCNOW()") == ctx.now()
-    assert one(ctx, "UTCNOW()").ion_type is IonType.TIMESTAMP
+    assert ion_type_of(one(ctx, "UTCNOW()")) is IonType.TIMESTAMP
     assert str(one(ctx, "TXID()")) == ctx.transaction_id
 
 

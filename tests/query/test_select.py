@@ -13,6 +13,7 @@ import pytest
 from amazon.ion.core import IonType
 
 from ledger.errors import DataError, ProgrammingError
+from ledger.ion import ion_type_of
 from ledger.query import execute
 
 
@@ -337,11 +338,11 @@ def test_results_are_ion(ctx: Any, sales: Any) -> None:
     rows = execute(ctx, "SELECT k, v, `sym` AS s, 1e0 AS f, `2020T` AS t FROM S WHERE v = 2.5")
     (row,) = rows
     assert row.ion_type is IonType.STRUCT
-    assert row["k"].ion_type is IonType.STRING
-    assert row["v"].ion_type is IonType.DECIMAL and str(row["v"]) == "2.5"
-    assert row["s"].ion_type is IonType.SYMBOL
-    assert row["f"].ion_type is IonType.FLOAT
-    assert row["t"].ion_type is IonType.TIMESTAMP
+    assert ion_type_of(row["k"]) is IonType.STRING
+    assert ion_type_of(row["v"]) is IonType.DECIMAL and str(row["v"]) == "2.5"
+    assert ion_type_of(row["s"]) is IonType.SYMBOL
+    assert ion_type_of(row["f"]) is IonType.FLOAT
+    assert ion_type_of(row["t"]) is IonType.TIMESTAMP
 
 
 def test_bag_results_from_expression_statements(run: Any) -> None:
