@@ -14,6 +14,13 @@ Finally every database must hold exactly as many entries as the journal implies,
 nothing extra hides anywhere.  The first problem stops the run, located by block,
 document, expected and computed values.
 
+Speed: each block is first checked by ``verify_blocks`` (decoded once without Ion
+wrapper types, every revision hashed once, the docs row compared as bytes with what
+commit writes), in worker processes for large journals; the parent checks the chain,
+the tree and every summary entry in order.  A block the fast path does not pass, and
+a docs row that is not byte for byte what commit writes, get the original checks
+below, which word every failure, so reports are the same either way.
+
 Order of judgement: the journal and the indexes that point into it (``revisions``,
 ``history``, ``block_hashes``, ``tree``, ``times``) first, in block order; the catalog
 next; then the current documents and index entries.  A problem found in a document
@@ -28,30 +35,36 @@ VerificationError (tampered) while a malformed proof raises DataError.
 from __future__ import annotations
 
 import base64
-import datetime as _dt
 import struct
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from typing import Any
 
-from amazon.ion.core import IonType, TimestampPrecision
-
 from ledger import ion
 from ledger.errors import DataError, VerificationError
-from ledger.hashing import dot, fold, ion_hash, revision_hash, tree, verify_block
+from ledger.hashing import dot, fold, revision_hash, tree, verify_block
 from ledger.journal import catalog
 from ledger.journal.catalog import CATALOG_TABLE_ID
-from ledger.journal.history import to_ms
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import index_value, ms_timestamp
+from ledger.journal.verify_blocks import BlockFacts, Pipeline, RevisionFacts, workers_for
+from ledger.journal.verify_parts import MALFORMED as _MALFORMED
+from ledger.journal.verify_parts import RevisionParts as RevisionParts
+from ledger.journal.verify_parts import block_ms as block_ms
+from ledger.journal.verify_parts import block_seq_and_strand as block_seq_and_strand
+from ledger.journal.verify_parts import check_block_contents as check_block_contents
+from ledger.journal.verify_parts import is_opaque as is_opaque
+from ledger.journal.verify_parts import revision_parts as revision_parts
+from ledger.journal.verify_parts import revision_table as revision_table
+from ledger.journal.verify_parts import text as text
 from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import ReadTxn
 
 Progress = Callable[[int, int], None]  # (blocks done, blocks in the journal)
-_MALFORMED = (DataError, KeyError, TypeError, AttributeError, ValueError, IndexError, struct.error)
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -204,229 +217,6 @@ class CatalogReplay:
         return changed
 
 
-# -- reading a block's parts ------------------------------------------------------------------
-def text(value: Any) -> str:
-    return ion.text_of(value)
-
-
-def block_seq_and_strand(block: Any, seq: int | None = None) -> tuple[int, str]:
-    """The (sequenceNo, strandId) a block claims; VerificationError if malformed."""
-    try:
-        address = block["blockAddress"]
-        number, strand = address["sequenceNo"], address["strandId"]
-    except _MALFORMED as exc:
-        raise VerificationError(f"block has no valid blockAddress ({exc})", block=seq) from None
-    if not (_is(number, IonType.INT) and _is(strand, IonType.STRING)):
-        raise VerificationError(
-            "blockAddress needs strandId (string) and sequenceNo (int)", block=seq
-        )
-    return int(number), text(strand)
-
-
-def _is(value: Any, ion_type: IonType) -> bool:
-    return not ion.is_null(value) and ion.ion_type_of(value) is ion_type
-
-
-def revision_table(block: Mapping[str, Any], doc_id: str, seq: int) -> tuple[str, str]:
-    """(tableId, tableName) of a revision, from transactionInfo.documents."""
-    try:
-        info = block["transactionInfo"]["documents"][doc_id]
-        return text(info["tableId"]), text(info["tableName"])
-    except _MALFORMED:
-        raise VerificationError(
-            "transactionInfo.documents has no table for the revision's document",
-            block=seq,
-            document=doc_id,
-        ) from None
-
-
-@dataclass(frozen=True)
-class RevisionParts:
-    """What the summary derives from one revision."""
-
-    doc_id: str
-    version: int
-    tx_id: str
-    ms: int  # txTime, milliseconds since 1970
-    hash: bytes
-    data: Any  # None when deleted or redacted
-    live: bool  # has data: not a deleted document's final revision, not redacted
-
-
-def revision_parts(revision: Any, seq: int) -> RevisionParts:
-    try:
-        metadata = revision["metadata"]
-        doc_id = text(metadata["id"])
-        layout.ident(doc_id)
-        version = int(metadata["version"])
-        tx_time = metadata["txTime"]
-        if not isinstance(tx_time, _dt.datetime) or version < 0:
-            raise ValueError("txTime must be a timestamp and version >= 0")
-        data = revision.get("data")
-        return RevisionParts(
-            doc_id,
-            version,
-            text(metadata["txId"]),
-            to_ms(tx_time),
-            bytes(revision["hash"]),
-            data,
-            data is not None,
-        )
-    except _MALFORMED as exc:
-        raise VerificationError(f"malformed revision metadata ({exc})", block=seq) from None
-
-
-def block_ms(block: Mapping[str, Any], seq: int) -> int:
-    """blockTimestamp in ms; it must be UTC with millisecond precision, as QLDB writes it,
-    so that the times entry pins its exact Ion value (no hash covers it)."""
-    stamp: Any = block.get("blockTimestamp")
-    if not _is(stamp, IonType.TIMESTAMP) or not _is_utc_ms(stamp):
-        raise VerificationError(
-            "blockTimestamp is not a UTC timestamp with millisecond precision",
-            computed=repr(stamp),
-            block=seq,
-        )
-    return to_ms(stamp)
-
-
-def _is_utc_ms(stamp: Any) -> bool:
-    return (
-        getattr(stamp, "precision", None) is TimestampPrecision.SECOND
-        and getattr(stamp, "fractional_precision", None) == 3
-        and stamp.utcoffset() == _dt.timedelta(0)
-    )
-
-
-def is_opaque(revision: Any) -> bool:
-    """A revision QLDB exports as its hash alone (a system table's): counted, not read."""
-    return isinstance(revision, Mapping) and set(revision) == {"hash"}
-
-
-def check_block_contents(block: Any, seq: int, strand: str, previous: bytes | None) -> bytes:
-    """One block on its own and in its chain; returns its blockHash.
-
-    ``previous`` is the blockHash of block ``seq - 1`` (``b""`` for genesis, None when
-    the previous block is not at hand, e.g. the first block of a time-ranged export).
-    """
-    if not isinstance(block, Mapping):
-        raise VerificationError("block is not an Ion struct", block=seq)
-    claimed_seq, claimed_strand = block_seq_and_strand(block, seq)
-    if claimed_seq != seq:
-        raise VerificationError(
-            "blockAddress.sequenceNo out of order", expected=seq, computed=claimed_seq, block=seq
-        )
-    if claimed_strand != strand:
-        raise VerificationError(
-            "blockAddress.strandId is not this journal's strand",
-            expected=strand,
-            computed=claimed_strand,
-            block=seq,
-        )
-    try:
-        revisions = list(block.get("revisions") or ())
-        _check_unhashed(block, revisions, seq, strand)
-        verify_block(block)
-        block_hash = bytes(block["blockHash"])
-        claimed_previous = bytes(block.get("previousBlockHash") or b"")
-    except VerificationError as exc:
-        if exc.block is None:
-            exc.block = seq
-        raise
-    except _MALFORMED as exc:
-        raise VerificationError(
-            f"malformed block ({type(exc).__name__}: {exc})", block=seq
-        ) from None
-    if previous is not None and claimed_previous != previous:
-        raise VerificationError(
-            "previousBlockHash breaks the chain",
-            expected=previous,
-            computed=claimed_previous,
-            block=seq,
-        )
-    return block_hash
-
-
-_BLOCK_FIELDS = frozenset(
-    {
-        "blockAddress",
-        "transactionId",
-        "blockTimestamp",
-        "blockHash",
-        "entriesHash",
-        "previousBlockHash",
-        "entriesHashList",
-        "transactionInfo",
-        "redactionInfo",
-        "revisions",
-    }
-)
-_REVISION_FIELDS = frozenset({"blockAddress", "hash", "data", "dataHash", "metadata"})
-
-
-def _check_unhashed(block: Mapping[str, Any], revisions: list[Any], seq: int, strand: str) -> None:
-    """Pin the parts no hash covers: field names, Ion types, blockAddress,
-    blockTimestamp, transactionId (through its revisions' metadata.txId)."""
-    _known_fields(block, _BLOCK_FIELDS, "block", seq, None)
-    _blob(block.get("blockHash"), "blockHash", seq, None)
-    _blob(block.get("entriesHash"), "entriesHash", seq, None)
-    if "previousBlockHash" in block:
-        _blob(block["previousBlockHash"], "previousBlockHash", seq, None)
-    for entry in block.get("entriesHashList") or ():
-        _blob(entry, "an entriesHashList entry", seq, None)
-    block_ms(block, seq)
-    address = ion_hash({"strandId": strand, "sequenceNo": seq})
-    tx_id = block.get("transactionId")
-    if not _is(tx_id, IonType.STRING):
-        raise VerificationError("transactionId is not a string", block=seq)
-    for r in revisions:
-        if not is_opaque(r):
-            _check_revision_unhashed(r, address, tx_id, seq)
-
-
-def _check_revision_unhashed(r: Any, address: bytes, tx_id: Any, seq: int) -> None:
-    doc_id = _doc_of(r)
-    _known_fields(r, _REVISION_FIELDS, "revision", seq, doc_id)
-    _blob(r.get("hash"), "a revision hash", seq, doc_id)
-    if "dataHash" in r:
-        _blob(r.get("dataHash"), "a revision dataHash", seq, doc_id)
-    if ion_hash(r.get("blockAddress")) != address:
-        raise VerificationError(
-            "a revision's blockAddress is not its block's", block=seq, document=doc_id
-        )
-    meta = r.get("metadata")
-    claimed = meta.get("txId") if isinstance(meta, Mapping) else None
-    if ion_hash(claimed) != ion_hash(tx_id):
-        raise VerificationError(
-            "transactionId differs from its revisions' metadata.txId",
-            expected=claimed,
-            computed=tx_id,
-            block=seq,
-            document=doc_id,
-        )
-
-
-def _known_fields(
-    value: Any, known: frozenset[str], what: str, seq: int, doc_id: str | None
-) -> None:
-    if not isinstance(value, Mapping):
-        raise VerificationError(f"a {what} is not a struct", block=seq, document=doc_id)
-    unknown = sorted(str(k) for k in value if k not in known)
-    if unknown:
-        raise VerificationError(f"{what} has unknown fields {unknown}", block=seq, document=doc_id)
-
-
-def _blob(value: Any, what: str, seq: int, doc_id: str | None) -> None:
-    if not _is(value, IonType.BLOB) or len(value) != 32:
-        raise VerificationError(f"{what} is not a 32-byte blob", block=seq, document=doc_id)
-
-
-def _doc_of(revision: Any) -> str | None:
-    try:
-        return text(revision["metadata"]["id"])
-    except _MALFORMED:
-        return None
-
-
 # -- verify -----------------------------------------------------------------------------------
 def verify(
     journal: Journal,
@@ -462,6 +252,7 @@ class _Verifier:
         self.claimed = _claimed_tables(txn)
         self.live: Counter[str] = Counter()
         self.pending: VerificationError | None = None
+        self.bad_key: VerificationError | None = None
 
     # -- driver ------------------------------------------------------------------------------
     def run(self) -> VerifyReport:
@@ -497,18 +288,61 @@ class _Verifier:
         return report
 
     def _stream(self) -> None:
-        for key, raw in self.txn.range("blocks"):
-            seq = self.blocks
+        """Every block in key order: the fast checks (verify_blocks, in worker processes
+        when the journal is large), and the original ones for a block they do not pass."""
+        pipeline = Pipeline(self.strand, self._index_fields(), workers_for(self.total))
+        with closing(pipeline.run(self._raw_blocks())) as results:
+            for seq, raw, facts in results:
+                if facts is None:
+                    self._check_block(raw, seq)
+                else:
+                    self._check_facts(facts, seq)
+                self.blocks += 1
+                if self.progress is not None:
+                    self.progress(self.blocks, max(self.total, self.blocks))
+        if self.bad_key is not None:
+            raise self.bad_key
+
+    def _raw_blocks(self) -> Iterator[tuple[int, bytes]]:
+        """(seq, stored bytes) in key order, up to the first key out of sequence."""
+        for seq, (key, raw) in enumerate(self.txn.range("blocks")):
             if key != layout.block_key(seq):
-                raise self._bad_block_key(key, seq)
-            block = _decode(raw, seq)
-            self.previous = check_block_contents(block, seq, self.strand, self.previous)
-            self._check_tree(seq)
-            self._check_times(block, seq)
-            self._check_revisions(block, seq)
-            self.blocks += 1
-            if self.progress is not None:
-                self.progress(self.blocks, max(self.total, self.blocks))
+                self.bad_key = self._bad_block_key(key, seq)
+                return
+            yield seq, raw
+
+    def _index_fields(self) -> dict[str, tuple[str, ...]]:
+        return {
+            table_id: tuple(index.field for index in table.indexes)
+            for table_id, table in self.claimed.items()
+            if table is not None
+        }
+
+    def _check_block(self, raw: bytes, seq: int) -> None:
+        """The original checks of one block, on IonPy values: they word every problem."""
+        block = _decode(raw, seq)
+        self.previous = check_block_contents(block, seq, self.strand, self.previous)
+        self._check_tree(seq)
+        self._check_time(block_ms(block, seq), seq)
+        self._check_revisions(block, seq)
+
+    def _check_facts(self, facts: BlockFacts, seq: int) -> None:
+        """A block the fast path passed: the chain, tree, times and the replay."""
+        if facts.previous != self.previous:
+            raise VerificationError(
+                "previousBlockHash breaks the chain",
+                expected=self.previous,
+                computed=facts.previous,
+                block=seq,
+            )
+        self.previous = facts.block_hash
+        self._check_tree(seq)
+        self._check_time(facts.ms, seq)
+        for r in facts.revisions:
+            self._check_pointers(r.doc_id, r.version, r.ms, r.table_id, seq, r.idx)
+            self.revisions += 1
+            self.catalog.user_revision(r.table_id, r.table_name, seq)
+            self._check_current_facts(r, seq)
 
     @staticmethod
     def _bad_block_key(key: bytes, seq: int) -> VerificationError:
@@ -559,8 +393,7 @@ class _Verifier:
                     block=seq,
                 )
 
-    def _check_times(self, block: Mapping[str, Any], seq: int) -> None:
-        ms = block_ms(block, seq)
+    def _check_time(self, ms: int, seq: int) -> None:
         if self.txn.get("times", layout.times_key(ms, seq)) is None:
             raise VerificationError(
                 "times has no entry for the block's timestamp",
@@ -575,7 +408,7 @@ class _Verifier:
                 continue
             parts = revision_parts(revision, seq)
             table_id, table_name = revision_table(block, parts.doc_id, seq)
-            self._check_pointers(parts, table_id, seq, idx)
+            self._check_pointers(parts.doc_id, parts.version, parts.ms, table_id, seq, idx)
             self.revisions += 1
             if table_id == CATALOG_TABLE_ID:
                 self.catalog.catalog_revision(parts.doc_id, parts.data, seq)
@@ -583,32 +416,34 @@ class _Verifier:
             self.catalog.user_revision(table_id, table_name, seq)
             self._check_current(parts, revision, table_id, seq)
 
-    def _check_pointers(self, p: RevisionParts, table_id: str, seq: int, idx: int) -> None:
-        want = layout.location(seq, idx, p.ms)
-        got = self.txn.get("revisions", layout.revision_key(p.doc_id, p.version))
+    def _check_pointers(
+        self, doc_id: str, version: int, ms: int, table_id: str, seq: int, idx: int
+    ) -> None:
+        want = layout.location(seq, idx, ms)
+        got = self.txn.get("revisions", layout.revision_key(doc_id, version))
         if got != want:
             raise VerificationError(
-                f"revisions entry of version {p.version} is wrong",
+                f"revisions entry of version {version} is wrong",
                 expected=want,
                 computed=got,
                 block=seq,
-                document=p.doc_id,
+                document=doc_id,
             )
         try:
             key = layout.history_key(table_id, seq, idx)
         except ValueError as exc:
             raise VerificationError(
-                f"malformed tableId ({exc})", block=seq, document=p.doc_id
+                f"malformed tableId ({exc})", block=seq, document=doc_id
             ) from None
-        want = layout.history_value(p.doc_id, p.version)
+        want = layout.history_value(doc_id, version)
         got = self.txn.get("history", key)
         if got != want:
             raise VerificationError(
-                f"history entry of version {p.version} is wrong",
+                f"history entry of version {version} is wrong",
                 expected=want,
                 computed=got,
                 block=seq,
-                document=p.doc_id,
+                document=doc_id,
             )
 
     def _hold(
@@ -636,7 +471,37 @@ class _Verifier:
             return
         data = self._check_row(p, row, seq)
         if data is not None:
-            self._check_index_entries(table_id, p.doc_id, data, seq)
+            self._check_index_entries(table_id, p.doc_id, self._index_values(table_id, data), seq)
+
+    def _check_current_facts(self, r: RevisionFacts, seq: int) -> None:
+        """``_check_current`` for a revision the fast path read: when the docs row is the
+        journal's header and data byte for byte, neither is decoded or hashed again."""
+        if self.txn.get("revisions", layout.revision_key(r.doc_id, r.version + 1)) is not None:
+            return  # superseded; the later revision's own check proves that entry
+        row = self.txn.get("docs", layout.doc_key(r.table_id, r.doc_id))
+        if not r.has_data and not r.has_data_hash:
+            if row is not None:
+                self._hold("docs still holds a deleted document", seq, r.doc_id)
+            return
+        self.live[r.table_id] += 1
+        if row is None:
+            self._hold(
+                f"docs has no row for the document's current version {r.version}", seq, r.doc_id
+            )
+            return
+        if r.index_values is not None and row == _expected_row(r, seq):
+            self._check_index_entries(r.table_id, r.doc_id, r.index_values, seq)
+            return
+        p = RevisionParts(r.doc_id, r.version, r.tx_id, r.ms, r.hash, None, r.has_data)
+        data = self._check_row(p, row, seq)
+        if data is not None:
+            self._check_index_entries(
+                r.table_id, r.doc_id, self._index_values(r.table_id, data), seq
+            )
+
+    def _index_values(self, table_id: str, data: Any) -> list[bytes]:
+        table = self.claimed.get(table_id)
+        return [index_value(data, index.field) for index in (table.indexes if table else ())]
 
     def _check_row(self, p: RevisionParts, row: bytes, seq: int) -> Any:
         want = layout.DocHeader(p.version, seq, p.ms, p.hash, p.tx_id)
@@ -677,11 +542,15 @@ class _Verifier:
             return None
         return data
 
-    def _check_index_entries(self, table_id: str, doc_id: str, data: Any, seq: int) -> None:
+    def _check_index_entries(
+        self, table_id: str, doc_id: str, values: Sequence[bytes], seq: int
+    ) -> None:
+        """Each index of the table has the entry (indexId, value, docId); ``values`` are
+        the document's encoded values, one per index."""
         table = self.claimed.get(table_id)
-        for index in table.indexes if table else ():
+        for index, value in zip(table.indexes if table else (), values, strict=True):
             try:
-                key = layout.index_key(index.index_id, index_value(data, index.field), doc_id)
+                key = layout.index_key(index.index_id, value, doc_id)
             except ValueError:
                 self._hold(f"malformed index id {index.index_id!r}", seq, doc_id)
                 return
@@ -949,6 +818,17 @@ class _Verifier:
             expected=want,
             computed=got,
         )
+
+
+def _expected_row(r: RevisionFacts, seq: int) -> bytes | None:
+    """The docs row commit writes for the revision: its header, then ``r.encoded``."""
+    if r.encoded is None:
+        return None
+    try:
+        header = layout.DocHeader(r.version, seq, r.ms, r.hash, r.tx_id)
+        return layout.encode_doc(header, r.encoded)
+    except (ValueError, struct.error):
+        return None
 
 
 def _decode(raw: bytes, seq: int) -> Any:

@@ -1,0 +1,343 @@
+"""The per-block work of ``verify``, fast: decode once, hash once, no Ion wrapper types.
+
+``check_block`` decodes a stored block with amazon.ion's C reader in its
+``MAY_BE_BARE`` value model (plain str, int, bytes, list, Timestamp where the Ion
+type survives; IonPy types only for structs, annotations, typed nulls and sexps),
+checks everything ``check_block_contents`` checks except the chain, and hashes each
+revision's metadata and data exactly once.  It returns what the summary replay needs
+(a ``BlockFacts``), or None when the block is not of the ordinary shape the ledger
+writes, or fails any check: the caller then runs the original, slower checks on that
+block, which name the problem exactly.  So the fast path only has to *accept* no more
+than the original does and derive the same facts; it never words an error.
+
+A live revision also carries its data re-encoded as Ion binary (``encoded``): commit
+stores a document row as exactly those bytes, so the replay can compare the row's
+bytes instead of decoding and hashing it again.  ``check_chunk`` is the entry point for
+worker processes; ``Pipeline`` feeds chunks of blocks to them in key order with a
+bounded number in flight, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections import deque
+from collections.abc import Generator, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ProcessPoolExecutor
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from amazon.ion import simpleion
+from amazon.ion.core import Timestamp
+from amazon.ion.simple_types import IonPyDict
+
+from ledger import ion
+from ledger.hashing import dot, ion_hash, merkle_root
+from ledger.journal.catalog import CATALOG_TABLE_ID
+from ledger.journal.history import to_ms
+from ledger.journal.transaction import index_value
+from ledger.journal.verify_parts import block_ms
+from ledger.storage import layout
+
+_BARE = simpleion.IonPyValueModel.MAY_BE_BARE
+_BLOCK_FIELDS = frozenset(
+    {
+        "blockAddress",
+        "transactionId",
+        "blockTimestamp",
+        "blockHash",
+        "entriesHash",
+        "previousBlockHash",
+        "entriesHashList",
+        "transactionInfo",
+        "redactionInfo",
+        "revisions",
+    }
+)
+_REVISION_FIELDS = frozenset({"blockAddress", "hash", "data", "dataHash", "metadata"})
+# Bare values whose index key encodes exactly as the IonPy value's does (a bare
+# SymbolToken is a tuple to keycodec, so symbols, and containers that may hold them,
+# are left to the original path).
+_KEY_SAFE = (str, int, float, Decimal, bytes, Timestamp, type(None))
+
+IndexFields = Mapping[str, tuple[str, ...]]  # tableId -> indexed fields, in the table's order
+
+
+class Unusual(Exception):
+    """The block is not of the shape the fast path handles: use the original checks."""
+
+
+class RevisionFacts(NamedTuple):
+    """What the replay needs of one user-table revision (opaque ones are skipped)."""
+
+    idx: int
+    doc_id: str
+    version: int
+    tx_id: str
+    ms: int  # txTime in milliseconds
+    hash: bytes
+    table_id: str
+    table_name: str
+    has_data: bool
+    has_data_hash: bool  # redacted
+    encoded: bytes | None  # the data as commit stores it in docs; None: not comparable
+    index_values: tuple[bytes, ...] | None  # per index of the table; None: from the row
+
+
+class BlockFacts(NamedTuple):
+    block_hash: bytes
+    previous: bytes  # the claimed previousBlockHash, b"" for none
+    ms: int  # blockTimestamp in milliseconds
+    revisions: tuple[RevisionFacts, ...]
+
+
+# -- one block ------------------------------------------------------------------------------
+def check_block(raw: bytes, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts | None:
+    """The facts of a sound, ordinary block; None for anything else (see the module doc)."""
+    try:
+        block = simpleion.loads(raw, value_model=_BARE)
+        return _check(block, seq, strand, index_fields)
+    except Exception:  # noqa: BLE001 - Unusual, malformed, or bytes that break the Ion reader
+        return None
+
+
+def check_chunk(
+    chunk: list[tuple[int, bytes]], strand: str, index_fields: IndexFields
+) -> list[BlockFacts | None]:
+    """``check_block`` over consecutive blocks: one task of a worker process."""
+    return [check_block(raw, seq, strand, index_fields) for seq, raw in chunk]
+
+
+def _check(block: Any, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts:
+    _require(type(block) is IonPyDict and all(k in _BLOCK_FIELDS for k in block))
+    _require(_is_address(block["blockAddress"], strand, seq))
+    tx_id = block["transactionId"]
+    _require(type(tx_id) is str)
+    entries = block["entriesHashList"]
+    _require(type(entries) is list and all(_is_hash(e) for e in entries))
+    block_hash, entries_hash = block["blockHash"], block["entriesHash"]
+    _require(_is_hash(block_hash) and _is_hash(entries_hash))
+    previous = block.get("previousBlockHash", b"")
+    _require(not ("previousBlockHash" in block and not _is_hash(previous)))
+    ms = block_ms(block, seq)
+    revisions = block.get("revisions", [])
+    _require(type(revisions) is list)
+    info = block["transactionInfo"]
+    _require(ion_hash(info) in entries)
+    hashes, facts = [], []
+    for idx, r in enumerate(revisions):
+        _require(type(r) is IonPyDict)
+        if set(r) == {"hash"}:  # QLDB's opaque system revision: counted, not read
+            _require(type(r["hash"]) is bytes)
+            hashes.append(r["hash"])
+            continue
+        fact = _revision(r, idx, seq, strand, tx_id, info, index_fields)
+        hashes.append(fact.hash)
+        facts.append(fact)
+    if hashes:
+        _require(merkle_root(hashes) in entries)
+    if "redactionInfo" in block:
+        redaction = block["redactionInfo"]
+        _require(redaction is not None and ion_hash(redaction) in entries)
+    _require(merkle_root(entries) == entries_hash)
+    _require(dot(entries_hash, previous) == block_hash)
+    return BlockFacts(block_hash, previous, ms, tuple(facts))
+
+
+def _revision(
+    r: IonPyDict,
+    idx: int,
+    seq: int,
+    strand: str,
+    tx_id: str,
+    info: Any,
+    index_fields: IndexFields,
+) -> RevisionFacts:
+    _require(all(k in _REVISION_FIELDS for k in r))
+    _require(_is_address(r["blockAddress"], strand, seq))
+    claimed = r["hash"]
+    _require(_is_hash(claimed))
+    metadata = r["metadata"]
+    _require(type(metadata) is IonPyDict)
+    doc_id, version, tx_time = metadata["id"], metadata["version"], metadata["txTime"]
+    _require(type(doc_id) is str and type(version) is int and version >= 0)
+    _require(type(metadata["txId"]) is str and metadata["txId"] == tx_id)
+    _require(isinstance(tx_time, Timestamp))
+    layout.ident(doc_id)
+    has_data, has_data_hash = "data" in r, "dataHash" in r
+    if has_data_hash:
+        data_hash = r["dataHash"]
+        _require(_is_hash(data_hash))
+    else:
+        data_hash = ion_hash(r["data"]) if has_data else b""
+    _require(dot(ion_hash(metadata), data_hash) == claimed)
+    document = info["documents"][doc_id]
+    table_id, table_name = document["tableId"], document["tableName"]
+    _require(type(table_id) is str and type(table_name) is str)
+    _require(table_id != CATALOG_TABLE_ID)  # DDL: the catalog replay wants IonPy values
+    data = r["data"] if has_data and not has_data_hash else None
+    return RevisionFacts(
+        idx,
+        doc_id,
+        version,
+        tx_id,
+        to_ms(tx_time),
+        claimed,
+        table_id,
+        table_name,
+        has_data,
+        has_data_hash,
+        _encoded(data),
+        _index_values(data, index_fields.get(table_id, ())),
+    )
+
+
+def _encoded(data: Any) -> bytes | None:
+    """The data's Ion binary, as commit writes a docs row; None if it cannot be compared.
+
+    The C writer encodes exactly every value commit accepts, but rounds a decimal of
+    more than ``ion.MAX_DECIMAL_DIGITS`` digits: only without one do equal bytes mean an
+    equal Ion value.
+    """
+    if type(data) is not IonPyDict or _has_long_decimal(data):
+        return None
+    encoded: bytes = simpleion.dumps(data, binary=True)
+    return encoded
+
+
+def _has_long_decimal(value: Any) -> bool:
+    """Whether a decimal of more than MAX_DECIMAL_DIGITS digits is anywhere in ``value``."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, IonPyDict):
+            for values in item._IonPyDict__store.values():  # every value of a repeated name
+                stack.extend(values)
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, Decimal) and len(item.as_tuple().digits) > ion.MAX_DECIMAL_DIGITS:
+            return True
+    return False
+
+
+def _index_values(data: Any, fields: tuple[str, ...]) -> tuple[bytes, ...] | None:
+    if data is None:
+        return None
+    values = []
+    for name in fields:
+        value = data.get(name, _MISSING)
+        if value is not _MISSING and type(value) not in _KEY_SAFE:
+            return None
+        values.append(index_value(data, name))
+    return tuple(values)
+
+
+_MISSING = object()
+
+
+def _is_hash(value: Any) -> bool:
+    return type(value) is bytes and len(value) == 32
+
+
+def _is_address(value: Any, strand: str, seq: int) -> bool:
+    """Exactly ``{strandId: strand, sequenceNo: seq}``: what hashes to the block's address."""
+    if type(value) is not IonPyDict or value.ion_annotations or len(value) != 2:
+        return False
+    store = value._IonPyDict__store  # {name: [values]}: a repeated field has two values
+    number, strand_id = store.get("sequenceNo"), store.get("strandId")
+    return (
+        number is not None
+        and strand_id is not None
+        and len(number) == 1
+        and len(strand_id) == 1
+        and type(number[0]) is int
+        and type(strand_id[0]) is str
+        and number[0] == seq
+        and strand_id[0] == strand
+    )
+
+
+def _require(condition: bool) -> None:
+    if not condition:
+        raise Unusual
+
+
+# -- many blocks, in order --------------------------------------------------------------------
+CHUNK = 8  # blocks per task
+IN_FLIGHT = 4  # tasks queued per worker
+MIN_PARALLEL_BLOCKS = 64  # below this, starting workers costs more than it saves
+
+
+def workers_for(blocks: int) -> int:
+    """How many worker processes to use for ``blocks`` blocks: 0 (none) on one core, for
+    small journals, or where processes cannot be forked."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if (cores or 1) < 2 or blocks < MIN_PARALLEL_BLOCKS:
+        return 0
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return min(cores or 1, 4)
+
+
+def _start_method() -> str:
+    """fork (instant) when this process runs one thread; forking a threaded process can
+    copy a lock some other thread holds, so then forkserver (~0.3 s to start) instead."""
+    if threading.active_count() == 1 or "forkserver" not in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "forkserver"
+
+
+Checked = tuple[int, bytes, BlockFacts | None]  # (seq, stored bytes, facts or None)
+
+
+class Pipeline:
+    """``check_block`` over a stream of (seq, raw) in order, in worker processes or here.
+
+    Yields (seq, raw, facts) in the order given.  At most ``workers * IN_FLIGHT``
+    chunks are in flight, so memory stays flat however long the journal.
+    """
+
+    def __init__(self, strand: str, index_fields: IndexFields, workers: int) -> None:
+        self.strand, self.index_fields, self.workers = strand, dict(index_fields), workers
+
+    def run(self, blocks: Iterable[tuple[int, bytes]]) -> Generator[Checked, None, None]:
+        if self.workers == 0:
+            for seq, raw in blocks:
+                yield seq, raw, check_block(raw, seq, self.strand, self.index_fields)
+            return
+        context = multiprocessing.get_context(_start_method())
+        pool = ProcessPoolExecutor(self.workers, mp_context=context)
+        try:
+            yield from self._in_pool(pool, blocks)
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _in_pool(
+        self, pool: ProcessPoolExecutor, blocks: Iterable[tuple[int, bytes]]
+    ) -> Iterator[Checked]:
+        queued: deque[tuple[list[tuple[int, bytes]], Future[list[BlockFacts | None]]]] = deque()
+        for chunk in _chunks(blocks, CHUNK):
+            queued.append((chunk, pool.submit(check_chunk, chunk, self.strand, self.index_fields)))
+            while len(queued) >= self.workers * IN_FLIGHT:
+                yield from _done(*queued.popleft())
+        while queued:
+            yield from _done(*queued.popleft())
+
+
+def _done(
+    chunk: list[tuple[int, bytes]], future: Future[list[BlockFacts | None]]
+) -> Iterator[Checked]:
+    for (seq, raw), facts in zip(chunk, future.result(), strict=True):
+        yield seq, raw, facts
+
+
+def _chunks(items: Iterable[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk

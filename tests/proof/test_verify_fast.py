@@ -1,0 +1,160 @@
+"""``verify``'s fast path (ledger.journal.verify_blocks) and its worker processes reach
+exactly the verdict of the original block checks, on a sound ledger and on each kind
+of damage: the same failure, located alike, with the same expected and computed values."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from proofkit import copy_ledger, edit, entries, populate, verify_path
+
+import ledger
+from ledger import ion
+from ledger.journal import verify as verify_module
+from ledger.journal import verify_blocks
+from ledger.storage import layout
+
+MODES = ("original", "fast", "workers")
+
+
+@pytest.fixture(scope="module")
+def big_ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    path = tmp_path_factory.mktemp("fast") / "fast.ledger"
+    with ledger.connect(path) as db:
+        ids = populate(db, rounds=40, seed=11)
+    return path, ids
+
+
+def _report(path: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    with monkeypatch.context() as m:
+        m.setattr(verify_module, "workers_for", lambda blocks: 2 if mode == "workers" else 0)
+        if mode == "original":
+            m.setattr(verify_blocks, "check_block", lambda *args: None)
+        report = verify_path(path)
+    out = report.to_json()
+    out["expected"], out["computed"] = report.expected, report.computed
+    return out
+
+
+def _same_in_every_mode(path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    reports = {mode: _report(path, mode, monkeypatch) for mode in MODES}
+    assert reports["fast"] == reports["original"]
+    assert reports["workers"] == reports["original"]
+    return reports["original"]
+
+
+def _doc_row(path: Path, ids: dict[str, Any]) -> tuple[bytes, bytes]:
+    prefix = layout.doc_prefix(ids["A"])
+    return next((k, v) for k, v in entries(path, "docs") if k.startswith(prefix))
+
+
+def _forge_row_data(path: Path, ids: dict[str, Any]) -> None:
+    key, value = _doc_row(path, ids)
+    header = layout.decode_doc_header(value)
+    edit(path, lambda w: w.put("docs", key, layout.encode_doc(header, ion.dumps({"k": "x"}))))
+
+
+def _reencode_row(path: Path, ids: dict[str, Any]) -> None:
+    """The same document, its fields in another order: other bytes, the same Ion value."""
+    key, value = _doc_row(path, ids)
+    data = ion.loads(layout.doc_data(value))
+    flipped = dict(reversed(list(data.items())))
+    row = layout.encode_doc(layout.decode_doc_header(value), ion.dumps(flipped))
+    assert row != value
+    edit(path, lambda w: w.put("docs", key, row))
+
+
+def _drop_index_entry(path: Path, ids: dict[str, Any]) -> None:
+    key = next(k for k, _ in entries(path, "index"))
+    edit(path, lambda w: w.delete("index", key))
+
+
+def _edit_block(seq: int, change: Callable[[Any], None]) -> Callable[[Path, dict[str, Any]], None]:
+    def run(path: Path, ids: dict[str, Any]) -> None:
+        def fn(w: Any) -> None:
+            block = ion.loads(w.get("blocks", layout.block_key(seq)))
+            change(block)
+            w.put("blocks", layout.block_key(seq), ion.dumps(block))
+
+        edit(path, fn)
+
+    return run
+
+
+def _revision_data(block: Any) -> None:
+    block["revisions"][0]["data"]["n"] = 12345
+
+
+def _previous_hash(block: Any) -> None:
+    block["previousBlockHash"] = b"\1" * 32
+
+
+def _tx_id(block: Any) -> None:
+    block["revisions"][0]["metadata"]["txId"] = "X" * 22
+
+
+def _drop_revision_entry(path: Path, ids: dict[str, Any]) -> None:
+    key, _ = entries(path, "revisions")[30]
+    edit(path, lambda w: w.delete("revisions", key))
+
+
+def _drop_time(path: Path, ids: dict[str, Any]) -> None:
+    key, _ = entries(path, "times")[20]
+    edit(path, lambda w: w.delete("times", key))
+
+
+def _garbage_block(path: Path, ids: dict[str, Any]) -> None:
+    edit(path, lambda w: w.put("blocks", layout.block_key(25), b"\xe0\x01\x00\xea\xff"))
+
+
+DAMAGE: dict[str, Callable[[Path, dict[str, Any]], None]] = {
+    "docs row data": _forge_row_data,
+    "docs row re-encoded": _reencode_row,
+    "index entry": _drop_index_entry,
+    "revision data": _edit_block(20, _revision_data),
+    "previousBlockHash": _edit_block(30, _previous_hash),
+    "txId": _edit_block(22, _tx_id),
+    "revisions entry": _drop_revision_entry,
+    "times entry": _drop_time,
+    "garbage block": _garbage_block,
+}
+
+
+def test_sound_ledger_verifies_in_every_mode(big_ledger, monkeypatch):
+    path, _ = big_ledger
+    report = _same_in_every_mode(path, monkeypatch)
+    assert report["verified"] and report["blocks"] >= 40
+
+
+@pytest.mark.parametrize("damage", sorted(DAMAGE))
+def test_damage_is_judged_alike_in_every_mode(big_ledger, tmp_path, monkeypatch, damage):
+    path, ids = big_ledger
+    copy = copy_ledger(path, tmp_path / "copy.ledger")
+    DAMAGE[damage](copy, ids)
+    report = _same_in_every_mode(copy, monkeypatch)
+    assert report["verified"] is (damage == "docs row re-encoded"), report["failure"]
+
+
+def test_fast_path_takes_ordinary_blocks(big_ledger):
+    """Nearly every block passes the fast checks (DDL blocks and redactions do not)."""
+    path, _ = big_ledger
+    with ledger.connect(path, readonly=True) as db:
+        txn = db.journal.store.read()
+        try:
+            results = [
+                verify_blocks.check_block(raw, seq, db.journal.strand_id, {})
+                for seq, (_, raw) in enumerate(txn.range("blocks"))
+            ]
+        finally:
+            txn.close()
+    assert sum(r is not None for r in results) >= len(results) - 10
+
+
+def test_workers_start_without_fork_while_other_threads_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(verify_blocks.threading, "active_count", lambda: 2)
+    assert verify_blocks._start_method() == "forkserver"
+    monkeypatch.setattr(verify_blocks.threading, "active_count", lambda: 1)
+    assert verify_blocks._start_method() == "fork"
