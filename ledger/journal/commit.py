@@ -14,7 +14,7 @@ from typing import Any
 
 from ledger import ion
 from ledger.errors import LimitExceededError, OccConflictError
-from ledger.hashing import block_hashes, ion_hash, revision_hash, statement_digest, tree
+from ledger.hashing import block_hashes, ion_hash, revision_hash, tree
 from ledger.journal import catalog
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.transaction import Pending, Transaction, index_value, ms_timestamp
@@ -32,6 +32,7 @@ class _Revision:
     version: int
     data: Any  # None for a deleted document's final revision
     encoded: bytes
+    data_hash: bytes  # b"" with no data
     base: layout.DocHeader | None
     hash: bytes
     statements: list[int]
@@ -145,8 +146,8 @@ def _revisions(
         previous = tables.get(table_id)
         version = 0 if previous is None else _catalog_version(w, table_id) + 1
         record = catalog.to_record(info)
-        out.append(_make(tx, info, table_id, version, record, ion.dumps(record), None, tx_time,
-                         tx.catalog_statements[table_id], is_catalog=True))
+        out.append(_make(tx, info, table_id, version, record, ion.dumps(record), ion_hash(record),
+                         None, tx_time, tx.catalog_statements[table_id], is_catalog=True))
     for pending in tx.docs.values():
         table = tx.table_by_id(pending.table_id)
         assert table is not None
@@ -155,7 +156,8 @@ def _revisions(
 
 
 def _from_pending(tx: Transaction, info: TableInfo, p: Pending, tx_time: _dt.datetime) -> _Revision:
-    return _make(tx, info, p.doc_id, p.version, p.data, p.encoded, p.base, tx_time, p.statements)
+    return _make(tx, info, p.doc_id, p.version, p.data, p.encoded, p.data_hash, p.base, tx_time,
+                 p.statements)
 
 
 def _make(
@@ -165,6 +167,7 @@ def _make(
     version: int,
     data: Any,
     encoded: bytes,
+    data_hash: bytes,
     base: layout.DocHeader | None,
     tx_time: _dt.datetime,
     statements: list[int],
@@ -172,8 +175,9 @@ def _make(
     is_catalog: bool = False,
 ) -> _Revision:
     metadata = {"id": doc_id, "version": version, "txTime": tx_time, "txId": tx.id}
-    digest = revision_hash(metadata, data)
-    return _Revision(info, doc_id, version, data, encoded, base, digest, statements, is_catalog)
+    digest = revision_hash(metadata, data_hash=data_hash)
+    return _Revision(info, doc_id, version, data, encoded, data_hash, base, digest, statements,
+                     is_catalog)
 
 
 def _catalog_version(w: WriteTxn, table_id: str) -> int:
@@ -216,7 +220,7 @@ def transaction_info(tx: Transaction, revisions: list[_Revision]) -> dict[str, A
         {
             "statement": s.text,
             "startTime": ms_timestamp(s.start_ms),
-            "statementDigest": statement_digest(s.text, list(s.params)),
+            "statementDigest": s.take_digest(),
         }
         for s in tx.statements
     ]

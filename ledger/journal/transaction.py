@@ -25,6 +25,7 @@ from ledger.errors import (
     ProgrammingError,
     TransactionExpiredError,
 )
+from ledger.hashing import ion_hash, statement_digest
 from ledger.journal import catalog
 from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, Bound, DocRecord, TableInfo
 from ledger.storage import layout
@@ -43,6 +44,7 @@ class Pending:
     version: int
     data: Any
     encoded: bytes  # Ion binary of data (b"" when deleted)
+    data_hash: bytes  # H(data), computed with the encoding (b"" when deleted)
     base: layout.DocHeader | None  # the committed revision it replaces
     statements: list[int] = field(default_factory=list)
 
@@ -71,6 +73,12 @@ class StatementRecord:
     text: str
     params: tuple[Any, ...]
     start_ms: int
+    digest: bytes = b""  # statementDigest, taken once the transaction writes
+
+    def take_digest(self) -> bytes:
+        if not self.digest:
+            self.digest = statement_digest(self.text, self.params)
+        return self.digest
 
 
 @dataclass
@@ -134,6 +142,9 @@ class Transaction:
         except BaseException:
             self.statements.pop()
             raise
+        if self.has_writes:  # hash the parameters now: the caller may change them later
+            for record in self.statements:
+                record.take_digest()
         return Cursor(rows, statement)
 
     def commit(self) -> None:
@@ -407,26 +418,27 @@ class Transaction:
     def insert(self, table_id: str, data: Any) -> str:
         self._active_table(table_id)
         doc_id = ion.new_id()
-        self._write(Pending(table_id, doc_id, 0, data, self._encode(data), None))
+        self._write(Pending(table_id, doc_id, 0, data, *self._encode(data), None))
         return doc_id
 
     def update(self, table_id: str, doc_id: str, data: Any) -> None:
         self._active_table(table_id)
         current = self._existing(table_id, doc_id)
         if isinstance(current, Pending):
-            current.data, current.encoded = data, self._encode(data)
+            current.data = data
+            current.encoded, current.data_hash = self._encode(data)
             self._mark(current)
             return
-        self._write(Pending(table_id, doc_id, current.version + 1, data, self._encode(data), current))
+        self._write(Pending(table_id, doc_id, current.version + 1, data, *self._encode(data), current))
 
     def delete(self, table_id: str, doc_id: str) -> None:
         self._active_table(table_id)
         current = self._existing(table_id, doc_id)
         if isinstance(current, Pending):
-            current.data, current.encoded = None, b""
+            current.data, current.encoded, current.data_hash = None, b"", b""
             self._mark(current)
             return
-        self._write(Pending(table_id, doc_id, current.version + 1, None, b"", current))
+        self._write(Pending(table_id, doc_id, current.version + 1, None, b"", b"", current))
 
     def redact(self, block_address: BlockAddress, table_id: str, doc_id: str) -> dict[str, Any]:
         """Mark a non-latest revision for redaction; commit removes its data."""
@@ -474,7 +486,9 @@ class Transaction:
             raise ProgrammingError(f"no document {doc_id} in table {table_id}")
         return header
 
-    def _encode(self, data: Any) -> bytes:
+    def _encode(self, data: Any) -> tuple[bytes, bytes]:
+        """The document's Ion binary and its hash, both now: later changes to ``data``
+        cannot reach the journal."""
         if ion.ion_type_of(data) is not ion.IonType.STRUCT or ion.is_null(data):
             raise DataError(f"a document must be a struct, got {type(data).__name__}")
         ion.check_storable(data)
@@ -483,7 +497,7 @@ class Transaction:
             raise LimitExceededError(
                 f"document is {len(encoded)} bytes of Ion; the limit is {self.limits.document_size}"
             )
-        return encoded
+        return encoded, ion_hash(data)
 
     def _write(self, pending: Pending) -> None:
         written = sum(1 for p in self.docs.values())

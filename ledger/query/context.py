@@ -99,9 +99,10 @@ class DocRecord:
 
     @property
     def tx_time(self) -> _dt.datetime:
-        if isinstance(self._tx_time, int):
-            self._tx_time = timestamp_of_ms(self._tx_time)
-        return self._tx_time
+        moment = self._tx_time
+        if isinstance(moment, int):
+            moment = self._tx_time = timestamp_of_ms(moment)
+        return moment
 
     @property
     def data(self) -> Any:

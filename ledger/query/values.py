@@ -424,7 +424,7 @@ def _convert(value: Any, storage: bool, depth: int) -> Any:
         if storage:
             return [_convert(item, True, depth + 1) for item in value if item is not MISSING]
         return [_convert(item, False, depth + 1) for item in value]
-    if cls is IonPyDict or cls is IonPyList:
+    if (cls is IonPyDict or cls is IonPyList) and not storage:
         return value  # read from a document (or edited by DML, which converts what it sets)
     if value is MISSING:
         return _ion_null(("$missing",))
