@@ -64,10 +64,10 @@ def dumps(value: Any) -> bytes:
 MAX_DECIMAL_DIGITS = 34  # amazon.ion's C writer keeps no more (decimal128) exactly
 MAX_NESTING = 100  # levels of lists and structs in one value
 _LEAVES = frozenset(
-    {type(None), bool, int, float, str, bytes, Timestamp, _dt.datetime, SymbolToken,
-     IonPyBool, IonPyInt, IonPyFloat, IonPyText, IonPyBytes, IonPyTimestamp, IonPySymbol,
-     IonPyNull}
+    {type(None), bool, float, str, bytes, Timestamp, _dt.datetime, SymbolToken,
+     IonPyBool, IonPyFloat, IonPyText, IonPyBytes, IonPyTimestamp, IonPySymbol, IonPyNull}
 )
+_INT64 = 1 << 63
 _CONTAINERS = frozenset({dict, list, tuple, IonPyDict, IonPyList})
 
 
@@ -76,7 +76,9 @@ def check_storable(value: Any, where: str = "document") -> None:
 
     amazon.ion's C writer rounds decimals of more than 34 significant digits (a
     trailing zero of a 35-digit decimal is dropped, changing its precision and hash);
-    values nested deeper than MAX_NESTING levels would exhaust the interpreter's stack.
+    values nested deeper than MAX_NESTING levels would exhaust the interpreter's stack;
+    and it loses some integers wider than 64 bits (2**240 reads back as 0), so those
+    are written once on their own and must read back equal.
     """
     _check(value, 0, where)
 
@@ -84,6 +86,10 @@ def check_storable(value: Any, where: str = "document") -> None:
 def _check(value: Any, depth: int, where: str) -> None:
     cls = type(value)  # exact types first: ABC isinstance tests cost ~1 us a value
     if cls in _LEAVES:
+        return
+    if cls is int or cls is IonPyInt:
+        if not -_INT64 <= value < _INT64:
+            _check_wide_int(int(value), where)
         return
     if cls in _CONTAINERS or (
         isinstance(value, Mapping | list | tuple) and not isinstance(value, SymbolToken)
@@ -94,6 +100,18 @@ def _check(value: Any, depth: int, where: str) -> None:
             _check(child, depth + 1, where)
     elif isinstance(value, Decimal):
         check_decimal(value, where)
+
+
+def _check_wide_int(value: int, where: str) -> None:
+    try:
+        same = simpleion.loads(simpleion.dumps(value, binary=True)) == value
+    except (IonException, ValueError, TypeError):
+        same = False
+    if not same:
+        raise DataError(
+            f"{where} holds the integer {value}, which amazon.ion's C extension reads "
+            "back changed: it cannot be stored exactly"
+        )
 
 
 def check_decimal(value: Decimal, where: str = "document") -> None:
