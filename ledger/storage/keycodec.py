@@ -29,10 +29,13 @@ RANK_LIST = 0x70
 RANK_STRUCT = 0x80
 
 _NEG, _ZERO, _POS, _NAN = 0x01, 0x02, 0x03, 0x04
+_TEXT = bytes((RANK_TEXT,))
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)
 
 
 def encode(value: Any) -> bytes:
+    if type(value) is str:  # the common key, without the type dispatch
+        return _TEXT + value.encode("utf-8").replace(b"\x00", b"\x00\xff") + b"\x00\x00"
     out = bytearray()
     _encode_into(value, out)
     return bytes(out)
