@@ -9,7 +9,6 @@ import time
 import pytest
 
 import ledger
-from ledger import ion
 from ledger.hashing import verify_block
 
 
@@ -37,7 +36,7 @@ def _chain(db):
     txn = db.journal.store.read()
     try:
         tip = db.journal.tip(txn).seq
-        return [ion.loads(db.journal.block_bytes(txn, s)) for s in range(tip + 1)]
+        return [db.journal.load_block(txn, s) for s in range(tip + 1)]
     finally:
         txn.close()
 

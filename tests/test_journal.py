@@ -17,8 +17,10 @@ import pytest
 import ledger
 from ledger import ion
 from ledger.hashing import dot, ion_hash, merkle_root, revision_hash
+from ledger.journal import blocks as stored_blocks
 from ledger.journal.catalog import CATALOG_TABLE_ID, CATALOG_TABLE_NAME
 from ledger.query.context import Bound
+from ledger.storage import layout
 
 
 def make_table(db, name="T", index=None):
@@ -38,7 +40,7 @@ def blocks(db):
     txn = db.journal.store.read()
     try:
         tip = db.journal.tip(txn).seq
-        return [ion.loads(db.journal.block_bytes(txn, s)) for s in range(tip + 1)]
+        return [db.journal.load_block(txn, s) for s in range(tip + 1)]
     finally:
         txn.close()
 
@@ -279,6 +281,43 @@ def test_future_format_is_refused(ledger_path):
         db.journal.store.write(lambda w: w.put("meta", b"format", b"99"))
     with pytest.raises(ledger.StorageError, match="format 99"):
         ledger.connect(ledger_path)
+
+
+def _to_format_1(db):
+    """Rewrite a ledger as format 1 stored it: each block one Ion value, each document
+    row its header followed by the document's Ion binary."""
+
+    def rewrite(w):
+        for key, raw in list(w.range("blocks")):
+            w.put("blocks", key, ion.dumps(stored_blocks.decode(raw)))
+        for key, row in list(w.range("docs")):
+            seq, index = layout.doc_place(row)
+            block = stored_blocks.decode(w.get("blocks", layout.block_key(seq)))
+            w.put("docs", key, row[:-2] + ion.dumps(block["revisions"][index]["data"]))
+        w.put("meta", b"format", b"1")
+
+    db.journal.store.write(rewrite)
+
+
+def test_format_1_ledger_reads_verifies_and_takes_writes(ledger_path):
+    with ledger.connect(ledger_path) as db:
+        table_id = make_table(db, index="k")
+        (first, second) = insert(db, table_id, {"k": 1, "v": "a"}, {"k": 2, "v": "b"})
+        with db.transaction() as tx:
+            tx.update(table_id, first, {"k": 1, "v": "a2"})
+        _to_format_1(db)
+    with ledger.connect(ledger_path) as db:
+        assert db.journal.meta()["format"] == "2"
+        assert db.verify().verified
+        rows = sorted((r["k"], r["v"]) for r in db.execute("SELECT * FROM T"))
+        assert rows == [(1, "a2"), (2, "b")]
+        with db.transaction() as tx:
+            tx.update(table_id, second, {"k": 3, "v": "c"})  # an old row, re-indexed
+            (hit,) = list(tx.index_range(table_id, "k", Bound(3), Bound(3)))
+            assert hit.doc_id == second
+        assert [r["v"] for r in db.execute("SELECT * FROM T WHERE k = 3")] == ["c"]
+        report = db.verify()
+        assert report.verified, report.failure
 
 
 def test_readonly_ledger_reads(ledger_path):

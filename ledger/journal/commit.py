@@ -15,7 +15,7 @@ from typing import Any
 from ledger import ion
 from ledger.errors import LimitExceededError, OccConflictError
 from ledger.hashing import block_hashes, ion_hash, revision_hash, tree
-from ledger.journal import catalog
+from ledger.journal import blocks, catalog
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.transaction import Pending, Transaction, index_value, ms_timestamp
 from ledger.query.context import BlockAddress, TableInfo
@@ -49,7 +49,7 @@ class _Plan:
     address: BlockAddress
     tables: dict[str, TableInfo]
     revisions: list[_Revision]
-    block: dict[str, Any]
+    block: dict[str, Any]  # the envelope: revisions without their data (stored apart)
     redacted: list[tuple[int, bytes]]  # (seq, rewritten block bytes)
 
 
@@ -87,7 +87,7 @@ def plan_commit(journal: Journal, w: WriteTxn, tx: Transaction) -> _Plan:
 
 def apply_plan(journal: Journal, w: WriteTxn, plan: _Plan) -> None:
     seq, ms, tx = plan.seq, plan.moment_ms, plan.tx
-    _write_block(w, seq, plan.block, ms)
+    _write_block(w, seq, plan, ms)
     for old_seq, raw in plan.redacted:
         w.put("blocks", layout.block_key(old_seq), raw)
         journal.forget_block(old_seq)
@@ -211,7 +211,7 @@ def _block(
     block["transactionInfo"] = info
     if redaction is not None:
         block["redactionInfo"] = redaction
-    block["revisions"] = [_revision_value(r, address, tx_time, tx.id) for r in revisions]
+    block["revisions"] = [_revision_envelope(r, address, tx_time, tx.id) for r in revisions]
     return block
 
 
@@ -241,12 +241,12 @@ def redaction_info(journal: Journal, tx: Transaction) -> dict[str, Any] | None:
     return {"revisions": [r.to_ion(journal.strand_id) for r in tx.redactions]}
 
 
-def _revision_value(
+def _revision_envelope(
     r: _Revision, address: BlockAddress, tx_time: _dt.datetime, tx_id: str
 ) -> dict[str, Any]:
+    """A revision without its data: the block stores the data's bytes after the envelope
+    (journal/blocks.py), so each document is encoded once."""
     value: dict[str, Any] = {"blockAddress": address.to_ion(), "hash": r.hash}
-    if r.data is not None:
-        value["data"] = r.data
     value["metadata"] = {"id": r.doc_id, "version": r.version, "txTime": tx_time, "txId": tx_id}
     return value
 
@@ -260,9 +260,10 @@ def _check_size(journal: Journal, revisions: list[_Revision]) -> None:
 
 
 # -- writing the summary ----------------------------------------------------------------------
-def _write_block(w: WriteTxn, seq: int, block: dict[str, Any], moment_ms: int) -> None:
-    w.put("blocks", layout.block_key(seq), ion.dumps(block))
-    tree.append_leaf(NodeStore(w), seq, block["blockHash"])
+def _write_block(w: WriteTxn, seq: int, plan: _Plan, moment_ms: int) -> None:
+    parts = [(i, r.encoded) for i, r in enumerate(plan.revisions) if r.data is not None]
+    w.put("blocks", layout.block_key(seq), layout.encode_block(ion.dumps(plan.block), parts))
+    tree.append_leaf(NodeStore(w), seq, plan.block["blockHash"])
     w.put("times", layout.times_key(moment_ms, seq), b"")
 
 
@@ -273,7 +274,7 @@ def _redacted_blocks(journal: Journal, w: WriteTxn, tx: Transaction) -> list[tup
     """
     rewritten: dict[int, Any] = {}
     for r in tx.redactions:
-        block = rewritten.get(r.seq) or ion.loads(journal.block_bytes(w, r.seq))
+        block = rewritten.get(r.seq) or journal.load_block(w, r.seq)
         revision = block["revisions"][r.index]
         if "data" not in revision:
             raise OccConflictError(f"revision {r.version} of document {r.doc_id} was redacted concurrently")
@@ -284,7 +285,7 @@ def _redacted_blocks(journal: Journal, w: WriteTxn, tx: Transaction) -> list[tup
             "metadata": revision["metadata"],
         }
         rewritten[r.seq] = block
-    return [(seq, ion.dumps(block)) for seq, block in rewritten.items()]
+    return [(seq, blocks.encode(block)) for seq, block in rewritten.items()]
 
 
 def _apply_catalog(
@@ -307,7 +308,7 @@ def _sync_indexes(w: WriteTxn, before: TableInfo | None, after: TableInfo) -> No
         if index.index_id in old:
             continue
         for key, value in w.prefix("docs", layout.doc_prefix(after.table_id)):
-            data = ion.loads(layout.doc_data(value))
+            data = ion.loads(blocks.row_data(w, value))
             doc_id = layout.doc_id_of(key)
             w.put("index", layout.index_key(index.index_id, index_value(data, index.field), doc_id), b"")
     for index_id in old - new:
@@ -320,7 +321,7 @@ def _apply_revision(w: WriteTxn, rev: _Revision, seq: int, ms: int, tx_id: str, 
     key = layout.doc_key(table_id, doc_id)
     old = w.get("docs", key)
     if old is not None:
-        old_data = ion.loads(layout.doc_data(old))
+        old_data = ion.loads(blocks.row_data(w, old))
         for index in rev.table.indexes:
             w.delete("index", layout.index_key(index.index_id, index_value(old_data, index.field), doc_id))
     if rev.data is None:
@@ -328,7 +329,7 @@ def _apply_revision(w: WriteTxn, rev: _Revision, seq: int, ms: int, tx_id: str, 
             w.delete("docs", key)
     else:
         header = layout.DocHeader(rev.version, seq, ms, rev.hash, tx_id)
-        w.put("docs", key, layout.encode_doc(header, rev.encoded))
+        w.put("docs", key, layout.encode_doc(header, idx))
         for index in rev.table.indexes:
             w.put("index", layout.index_key(index.index_id, index_value(rev.data, index.field), doc_id), b"")
     _record_revision(w, rev, seq, idx, ms)

@@ -37,6 +37,7 @@ from typing import Any
 from ledger import ion
 from ledger.errors import DataError, InternalError, VerificationError
 from ledger.hashing import dot, merkle_root, tree
+from ledger.journal import blocks as stored_blocks
 from ledger.journal import catalog
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
@@ -177,8 +178,9 @@ def _groups(
     """Blocks ``first..last`` (raw Ion binary), cut at each hour and every ``per_file``."""
     group: _Group | None = None
     for seq in range(first, last + 1):
-        raw = journal.block_bytes(txn, seq)
-        hour = _hour_of(ion.loads(raw), seq)
+        block = journal.load_block(txn, seq)
+        raw = ion.dumps(block)  # QLDB's shape: one Ion value
+        hour = _hour_of(block, seq)
         if group is None or group.hour != hour or len(group.raw) >= per_file:
             if group is not None:
                 yield group
@@ -666,7 +668,7 @@ def _write_batch(store: Any, blocks: list[Any], state: _ImportState) -> _ImportS
 
 def _apply_block(w: WriteTxn, block: Any, state: _ImportState) -> None:
     seq = int(block["blockAddress"]["sequenceNo"])
-    w.put("blocks", layout.block_key(seq), ion.dumps(block))
+    w.put("blocks", layout.block_key(seq), stored_blocks.encode(block))
     tree.append_leaf(NodeStore(w), seq, bytes(block["blockHash"]))
     w.put("times", layout.times_key(block_ms(block, seq), seq), b"")
     revisions = [
@@ -678,12 +680,12 @@ def _apply_block(w: WriteTxn, block: Any, state: _ImportState) -> None:
     for _, _, parts in revisions:  # DDL first, as commit applies it
         if tables[parts.doc_id][0] == CATALOG_TABLE_ID:
             _apply_catalog_revision(w, state.catalog, parts, seq)
-    for idx, revision, parts in revisions:
+    for idx, _, parts in revisions:
         table_id, table_name = tables[parts.doc_id]
         if table_id != CATALOG_TABLE_ID:
             for table in state.catalog.user_revision(table_id, table_name, seq):
                 w.put("tables", layout.ident(table.table_id), catalog.encode(table))
-            _apply_user_revision(w, state.catalog.tables[table_id], revision, parts, seq)
+            _apply_user_revision(w, state.catalog.tables[table_id], parts, seq, idx)
         _record_revision(w, table_id, parts, seq, idx)
     for table_id, last in state.catalog.table_seq.items():
         if last == seq:
@@ -703,7 +705,7 @@ def _apply_catalog_revision(
     for index in after.indexes:
         if index.index_id not in old:
             for key, value in w.prefix("docs", layout.doc_prefix(after.table_id)):
-                data = ion.loads(layout.doc_data(value))
+                data = ion.loads(stored_blocks.row_data(w, value))
                 w.put(
                     "index",
                     layout.index_key(
@@ -717,12 +719,12 @@ def _apply_catalog_revision(
 
 
 def _apply_user_revision(
-    w: WriteTxn, table: TableInfo, revision: Any, parts: RevisionParts, seq: int
+    w: WriteTxn, table: TableInfo, parts: RevisionParts, seq: int, idx: int
 ) -> None:
     key = layout.doc_key(table.table_id, parts.doc_id)
     old = w.get("docs", key)
     if old is not None:
-        old_data = ion.loads(layout.doc_data(old))
+        old_data = ion.loads(stored_blocks.row_data(w, old))
         for index in table.indexes:
             w.delete(
                 "index",
@@ -733,7 +735,7 @@ def _apply_user_revision(
             w.delete("docs", key)
         return
     header = layout.DocHeader(parts.version, seq, parts.ms, parts.hash, parts.tx_id)
-    w.put("docs", key, layout.encode_doc(header, ion.dumps(parts.data)))
+    w.put("docs", key, layout.encode_doc(header, idx))
     for index in table.indexes:
         w.put(
             "index",

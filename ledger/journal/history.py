@@ -12,7 +12,6 @@ import datetime as _dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ledger import ion
 from ledger.storage import layout
 from ledger.storage.kv import ReadTxn
 
@@ -48,7 +47,7 @@ def history(
             continue
         block = blocks.get(seq)
         if block is None:
-            block = blocks[seq] = ion.loads(journal.block_bytes(txn, seq))
+            block = blocks[seq] = journal.load_block(txn, seq)
         yield block["revisions"][idx]
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from ledger import ion
 from ledger.errors import DataError, StorageError
 from ledger.hashing import tree
-from ledger.journal import catalog
+from ledger.journal import blocks, catalog
 from ledger.journal.limits import Limits
 from ledger.query.context import BlockAddress, TableInfo
 from ledger.storage import layout
@@ -25,7 +25,10 @@ from ledger.storage.kv import KVStore, ReadTxn, WriteTxn
 if TYPE_CHECKING:
     from ledger.journal.group import GroupCommitter
 
-FORMAT_VERSION = 1
+# 2: blocks store each revision's data once, after the block's envelope, and document
+#    rows point at them (journal/blocks.py).  Format 1 blocks and rows stay readable; a
+#    format 1 ledger opened for writing is marked 2, so older versions refuse it.
+FORMAT_VERSION = 2
 _META_FORMAT = b"format"
 _META_STRAND = b"strand"
 _META_NAME = b"name"
@@ -102,6 +105,8 @@ class Journal:
                 f"reads format {FORMAT_VERSION} and older: upgrade ledger to open it"
             )
         assert strand is not None
+        if version < FORMAT_VERSION and not self.store.readonly:
+            self.store.write(lambda w: w.put("meta", _META_FORMAT, str(FORMAT_VERSION).encode()))
         return strand.decode("ascii")
 
     def meta(self) -> dict[str, str]:
@@ -160,12 +165,16 @@ class Journal:
             if hit is not None:
                 self._blocks.move_to_end(seq)
                 return hit
-        value = ion.loads(self.block_bytes(txn, seq))
+        value = self.load_block(txn, seq)
         with self._blocks_lock:
             self._blocks[seq] = value
             if len(self._blocks) > 256:
                 self._blocks.popitem(last=False)
         return value
+
+    def load_block(self, txn: ReadTxn, seq: int) -> Any:
+        """A fresh copy of the block (the caller may change it)."""
+        return blocks.decode(self.block_bytes(txn, seq))
 
     def forget_block(self, seq: int) -> None:
         with self._blocks_lock:

@@ -122,7 +122,7 @@ def block_proof(txn: ReadTxn, seq: int, tip_seq: int) -> list[bytes]:
 def _load_block(journal: Journal, txn: ReadTxn, seq: int) -> Any:
     """A fresh copy of the block as stored in this snapshot (the caller may change it;
     the journal's shared cache is not handed out)."""
-    return ion.loads(journal.block_bytes(txn, seq))
+    return journal.load_block(txn, seq)
 
 
 def get_block(

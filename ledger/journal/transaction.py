@@ -26,7 +26,7 @@ from ledger.errors import (
     TransactionExpiredError,
 )
 from ledger.hashing import ion_hash, statement_digest
-from ledger.journal import catalog
+from ledger.journal import blocks, catalog
 from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, Bound, DocRecord, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import ReadTxn, prefix_end
@@ -99,9 +99,6 @@ class Transaction:
         self.journal = journal
         self.limits = journal.limits
         self._snap: ReadTxn | None = journal.store.read()
-        tip = journal.tip(self._snap)
-        self.snapshot_seq = tip.seq
-        self.snapshot_catalog_seq = journal.catalog_seq(self._snap)
         self._committed_tables = journal.tables(self._snap)
         self._started = time.monotonic()
         self.statements: list[StatementRecord] = []
@@ -121,6 +118,15 @@ class Transaction:
     @cached_property
     def _clock(self) -> _dt.datetime:
         return ion.now_ms()
+
+    @cached_property
+    def snapshot_seq(self) -> int:
+        """The sequence number of the last block in this transaction's snapshot."""
+        return self.journal.tip(self.snap).seq
+
+    @cached_property
+    def snapshot_catalog_seq(self) -> int:
+        return self.journal.catalog_seq(self.snap)
 
     # -- the public face -----------------------------------------------------------
     def execute(self, statement: str, *params: Any, mode: str = "permissive") -> Cursor:
@@ -149,6 +155,8 @@ class Transaction:
 
     def commit(self) -> None:
         self._check_open()
+        if self.has_writes:  # what commit checks against, read before the snapshot goes
+            _ = self.snapshot_seq, self.snapshot_catalog_seq
         self._release_snapshot()
         try:
             if self.has_writes:
@@ -330,7 +338,7 @@ class Transaction:
 
     def _record(self, table_id: str, doc_id: str, value: bytes) -> DocRecord:
         header = layout.decode_doc_header(value)
-        raw = layout.doc_data(value)
+        snap = self.snap
         return DocRecord(
             table_id=table_id,
             doc_id=doc_id,
@@ -339,7 +347,7 @@ class Transaction:
             hash=header.hash,
             tx_time=header.tx_time_ms,
             tx_id=header.tx_id,
-            _load=lambda: ion.loads_document(raw),
+            _load=lambda: ion.loads_document(blocks.row_data(snap, value)),
         )
 
     def _pending_record(self, pending: Pending) -> DocRecord:
@@ -450,7 +458,7 @@ class Transaction:
         seq = block_address.sequence_no
         if not 0 <= seq <= self.snapshot_seq:
             raise ProgrammingError(f"no block with sequenceNo {seq}")
-        block = ion.loads(self.journal.block_bytes(self.snap, seq))
+        block = self.journal.load_block(self.snap, seq)
         index, revision = _find_revision(block, doc_id, seq)
         owner = block["transactionInfo"]["documents"][doc_id]["tableId"]
         if owner != table_id:

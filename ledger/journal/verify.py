@@ -45,7 +45,7 @@ from typing import Any
 from ledger import ion
 from ledger.errors import DataError, VerificationError
 from ledger.hashing import dot, fold, revision_hash, tree, verify_block
-from ledger.journal import catalog
+from ledger.journal import blocks, catalog
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.signing import SavedDigest
@@ -489,7 +489,7 @@ class _Verifier:
                 f"docs has no row for the document's current version {r.version}", seq, r.doc_id
             )
             return
-        if r.index_values is not None and row == _expected_row(r, seq):
+        if r.index_values is not None and row == _expected_row(r, seq):  # the common case
             self._check_index_entries(r.table_id, r.doc_id, r.index_values, seq)
             return
         p = RevisionParts(r.doc_id, r.version, r.tx_id, r.ms, r.hash, None, r.has_data)
@@ -507,7 +507,7 @@ class _Verifier:
         want = layout.DocHeader(p.version, seq, p.ms, p.hash, p.tx_id)
         try:
             header = layout.decode_doc_header(row)
-            data = ion.loads(layout.doc_data(row))
+            data = ion.loads(blocks.row_data(self.txn, row))
         except Exception as exc:  # noqa: BLE001 - corrupt bytes may break the Ion reader anyhow
             self._hold(f"malformed docs row ({exc})", seq, p.doc_id)
             return None
@@ -805,7 +805,10 @@ class _Verifier:
                     document=doc_id,
                     computed=key,
                 )
-            encoded = index_value(ion.loads(layout.doc_data(row)), field_name)
+            try:
+                encoded = index_value(ion.loads(blocks.row_data(self.txn, row)), field_name)
+            except Exception as exc:  # noqa: BLE001 - corrupt bytes may break the Ion reader
+                return VerificationError(f"malformed docs row ({exc})", document=doc_id)
             if layout.index_encoded(key) != encoded:
                 return VerificationError(
                     f"index {name} has a stale entry for the document",
@@ -821,19 +824,17 @@ class _Verifier:
 
 
 def _expected_row(r: RevisionFacts, seq: int) -> bytes | None:
-    """The docs row commit writes for the revision: its header, then ``r.encoded``."""
-    if r.encoded is None:
-        return None
+    """The docs row commit writes for the revision: its header and place in the block."""
     try:
         header = layout.DocHeader(r.version, seq, r.ms, r.hash, r.tx_id)
-        return layout.encode_doc(header, r.encoded)
+        return layout.encode_doc(header, r.idx)
     except (ValueError, struct.error):
         return None
 
 
 def _decode(raw: bytes, seq: int) -> Any:
     try:
-        return ion.loads(raw)
+        return blocks.decode(raw)
     except Exception as exc:  # noqa: BLE001 - corrupt bytes may break the Ion reader anyhow
         raise VerificationError(f"block is not valid Ion ({exc})", block=seq) from None
 

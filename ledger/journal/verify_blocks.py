@@ -10,9 +10,9 @@ writes, or fails any check: the caller then runs the original, slower checks on 
 block, which name the problem exactly.  So the fast path only has to *accept* no more
 than the original does and derive the same facts; it never words an error.
 
-A live revision also carries its data re-encoded as Ion binary (``encoded``): commit
-stores a document row as exactly those bytes, so the replay can compare the row's
-bytes instead of decoding and hashing it again.  ``check_chunk`` is the entry point for
+A document's row names its revision's place in the block (its data are stored there,
+once), so the replay compares the row's bytes with the header and place the block
+implies instead of decoding and hashing the data again.  ``check_chunk is the entry point for
 worker processes; ``Pipeline`` feeds chunks of blocks to them in key order with a
 bounded number in flight, so memory stays flat.
 """
@@ -32,8 +32,8 @@ from amazon.ion import simpleion
 from amazon.ion.core import Timestamp
 from amazon.ion.simple_types import IonPyDict
 
-from ledger import ion
 from ledger.hashing import dot, ion_hash, merkle_root
+from ledger.journal import blocks
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
 from ledger.journal.transaction import index_value
@@ -81,7 +81,6 @@ class RevisionFacts(NamedTuple):
     table_name: str
     has_data: bool
     has_data_hash: bool  # redacted
-    encoded: bytes | None  # the data as commit stores it in docs; None: not comparable
     index_values: tuple[bytes, ...] | None  # per index of the table; None: from the row
 
 
@@ -96,10 +95,14 @@ class BlockFacts(NamedTuple):
 def check_block(raw: bytes, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts | None:
     """The facts of a sound, ordinary block; None for anything else (see the module doc)."""
     try:
-        block = simpleion.loads(raw, value_model=_BARE)
+        block = blocks.decode(raw, _loads_bare)
         return _check(block, seq, strand, index_fields)
     except Exception:  # noqa: BLE001 - Unusual, malformed, or bytes that break the Ion reader
         return None
+
+
+def _loads_bare(data: bytes) -> Any:
+    return simpleion.loads(data, value_model=_BARE)
 
 
 def check_chunk(
@@ -188,37 +191,8 @@ def _revision(
         table_name,
         has_data,
         has_data_hash,
-        _encoded(data),
         _index_values(data, index_fields.get(table_id, ())),
     )
-
-
-def _encoded(data: Any) -> bytes | None:
-    """The data's Ion binary, as commit writes a docs row; None if it cannot be compared.
-
-    The C writer encodes exactly every value commit accepts, but rounds a decimal of
-    more than ``ion.MAX_DECIMAL_DIGITS`` digits: only without one do equal bytes mean an
-    equal Ion value.
-    """
-    if type(data) is not IonPyDict or _has_long_decimal(data):
-        return None
-    encoded: bytes = simpleion.dumps(data, binary=True)
-    return encoded
-
-
-def _has_long_decimal(value: Any) -> bool:
-    """Whether a decimal of more than MAX_DECIMAL_DIGITS digits is anywhere in ``value``."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, IonPyDict):
-            for values in item._IonPyDict__store.values():  # every value of a repeated name
-                stack.extend(values)
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, Decimal) and len(item.as_tuple().digits) > ion.MAX_DECIMAL_DIGITS:
-            return True
-    return False
 
 
 def _index_values(data: Any, fields: tuple[str, ...]) -> tuple[bytes, ...] | None:

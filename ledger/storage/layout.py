@@ -1,13 +1,16 @@
 """Key layouts and record codecs of the named databases (see kv.DBS).
 
 Integers in keys are big-endian so keys sort numerically.  Ids are 22 ASCII bytes.
-A current-document record is a fixed header followed by the document's Ion binary,
-so reading the header never decodes the document.
+A block is stored as its Ion envelope followed by each revision's data, encoded once
+(``encode_block``); a current-document record is a fixed header naming the revision's
+place in its block, so a document's bytes are on disk once and reading the header
+never decodes the document.
 """
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ledger.storage import keycodec
@@ -16,6 +19,7 @@ ID_LEN = 22
 MAX_INDEX_VALUE = 400  # LMDB keys are <= 511 bytes; longer values are truncated
 _U64 = struct.Struct(">Q")
 _U32 = struct.Struct(">I")
+_U16 = struct.Struct(">H")
 _SEQ_IDX = struct.Struct(">QH")
 _LOCATION = struct.Struct(">QHq")  # sequenceNo, index in block, blockTimestamp ms
 _DOC_HEADER = struct.Struct(">IQq32s22s")  # version, seq, txTime ms, hash, txId
@@ -49,6 +53,65 @@ def read_times_key(key: bytes) -> tuple[int, int]:
     return read_u64(key[:8]) - (1 << 63), read_u64(key[8:16])
 
 
+# Stored block: PARTS_FORMAT, u16 n, u32 envelope length, n x u16 revision index,
+# n x u32 data length, the envelope (the block's Ion binary without its revisions' data),
+# then each listed revision's data as its own Ion binary.  A block that starts with the
+# Ion version marker (0xE0) is one whole Ion value (format 1 ledgers).
+PARTS_FORMAT = 0x01
+_PARTS_HEAD = struct.Struct(">BHI")
+
+
+def encode_block(envelope: bytes, parts: Sequence[tuple[int, bytes]]) -> bytes:
+    """A block's stored bytes from its envelope and its (revision index, data) parts."""
+    n = len(parts)
+    table = struct.pack(f">{n}H{n}I", *(i for i, _ in parts), *(len(d) for _, d in parts))
+    return b"".join([_PARTS_HEAD.pack(PARTS_FORMAT, n, len(envelope)), table, envelope,
+                     *(d for _, d in parts)])
+
+
+def is_whole_ion_block(raw: bytes) -> bool:
+    return raw[:1] == b"\xe0"
+
+
+def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
+    """(envelope, [(revision index, data)]) of a stored block; ValueError if malformed."""
+    fmt, n, envelope_len, indexes, lengths = _parts_table(raw)
+    at = _PARTS_HEAD.size + 6 * n
+    envelope = raw[at : at + envelope_len]
+    at += envelope_len
+    parts = []
+    for index, length in zip(indexes, lengths, strict=True):
+        parts.append((index, raw[at : at + length]))
+        at += length
+    if at != len(raw) or len(envelope) != envelope_len:
+        raise ValueError("a stored block's parts do not add up to its length")
+    return envelope, parts
+
+
+def block_part(raw: bytes, index: int) -> bytes:
+    """The data of revision ``index`` of a stored block; ValueError if it has none."""
+    fmt, n, envelope_len, indexes, lengths = _parts_table(raw)
+    at = _PARTS_HEAD.size + 6 * n + envelope_len
+    for i, length in zip(indexes, lengths, strict=True):
+        if i == index:
+            if at + length > len(raw):
+                raise ValueError("a stored block is shorter than its parts")
+            return raw[at : at + length]
+        at += length
+    raise ValueError(f"revision {index} of this block has no data")
+
+
+def _parts_table(raw: bytes) -> tuple[int, int, int, tuple[int, ...], tuple[int, ...]]:
+    try:
+        fmt, n, envelope_len = _PARTS_HEAD.unpack_from(raw)
+        table = struct.unpack_from(f">{n}H{n}I", raw, _PARTS_HEAD.size)
+    except struct.error as exc:
+        raise ValueError(f"a stored block is truncated: {exc}") from None
+    if fmt != PARTS_FORMAT:
+        raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
+    return fmt, n, envelope_len, table[:n], table[n:]
+
+
 # -- tree ----------------------------------------------------------------------
 def tree_key(level: int, index: int) -> bytes:
     return bytes((level,)) + u64(index)
@@ -76,11 +139,13 @@ class DocHeader:
     tx_id: str
 
 
-def encode_doc(header: DocHeader, data: bytes) -> bytes:
+def encode_doc(header: DocHeader, index: int) -> bytes:
+    """A current-document record: the header and the revision's index in block header.seq,
+    where its data is stored."""
     packed = _DOC_HEADER.pack(
         header.version, header.seq, header.tx_time_ms, header.hash, ident(header.tx_id)
     )
-    return packed + data
+    return packed + _U16.pack(index)
 
 
 def decode_doc_header(value: bytes) -> DocHeader:
@@ -88,8 +153,13 @@ def decode_doc_header(value: bytes) -> DocHeader:
     return DocHeader(version, seq, ms, digest, tx_id.decode("ascii"))
 
 
-def doc_data(value: bytes) -> bytes:
-    return value[_DOC_HEADER.size :]
+def doc_place(value: bytes) -> tuple[int, int] | bytes:
+    """Where a record's data is: (block seq, revision index), or the data itself in a
+    format 1 record (the header followed by the document's Ion binary)."""
+    rest = value[_DOC_HEADER.size :]
+    if len(rest) == _U16.size:
+        return int(_U64.unpack_from(value, 4)[0]), int(_U16.unpack(rest)[0])
+    return rest
 
 
 # -- revisions and history -----------------------------------------------------

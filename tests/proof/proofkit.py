@@ -23,6 +23,7 @@ from typing import Any
 
 import ledger
 from ledger import ion
+from ledger.journal import blocks as stored_blocks
 from ledger.query.context import BlockAddress
 
 
@@ -153,7 +154,7 @@ def _redact_one(db: Any, table: str, live: dict[str, list[str]], *, alone: bool)
 def blocks(db: Any) -> list[Any]:
     txn = db.journal.store.read()
     try:
-        return [ion.loads(v) for _, v in txn.range("blocks")]
+        return [stored_blocks.decode(v) for _, v in txn.range("blocks")]
     finally:
         txn.close()
 

@@ -12,6 +12,7 @@ from proofkit import copy_ledger, edit, entries, ref_merkle, verify_path
 
 import ledger
 from ledger import ion
+from ledger.journal import blocks as stored_blocks
 from ledger.journal import signing
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.verify import Frontier, VerifyReport, tree_node_count
@@ -66,11 +67,11 @@ def test_frontier_matches_the_reference_tree():
 
 # -- golden negatives: one corruption each, and where it is reported ------------------------------
 def _block(path: Path, seq: int):
-    return ion.loads(dict(entries(path, "blocks"))[layout.block_key(seq)])
+    return stored_blocks.decode(dict(entries(path, "blocks"))[layout.block_key(seq)])
 
 
 def _put_block(path: Path, seq: int, block) -> None:
-    edit(path, lambda w: w.put("blocks", layout.block_key(seq), ion.dumps(block)))
+    edit(path, lambda w: w.put("blocks", layout.block_key(seq), stored_blocks.encode(block)))
 
 
 def _failed(path: Path, **where) -> VerifyReport:
@@ -182,10 +183,22 @@ def test_docs_row_data(copy):
     path, ids = copy
     key, value = _doc_row(path, ids)
     header = layout.decode_doc_header(value)
-    forged = layout.encode_doc(header, ion.dumps({"k": "forged"}))
+    place = layout.doc_place(value)
+    assert isinstance(place, tuple) and place[0] == header.seq
+    # a row in format 1's shape (the header, then the data inline) with other data
+    forged = value[:-2] + ion.dumps({"k": "forged"})
     edit(path, lambda w: w.put("docs", key, forged))
     report = _failed(path, block=header.seq, document=layout.doc_id_of(key))
     assert "does not hash" in report.failure
+
+
+def test_docs_row_pointing_at_another_revision(copy):
+    path, ids = copy
+    key, value = _doc_row(path, ids)
+    header = layout.decode_doc_header(value)
+    seq, index = layout.doc_place(value)
+    edit(path, lambda w: w.put("docs", key, layout.encode_doc(header, index + 1)))
+    _failed(path, block=header.seq, document=layout.doc_id_of(key))
 
 
 def test_docs_row_header(copy):
@@ -201,7 +214,7 @@ def test_docs_row_header(copy):
                 layout.DocHeader(
                     header.version, header.seq, header.tx_time_ms + 1, header.hash, header.tx_id
                 ),
-                layout.doc_data(value),
+                layout.doc_place(value)[1],
             ),
         ),
     )
@@ -305,7 +318,7 @@ def _truncate(path: Path) -> None:
     """Remove the newest block everywhere, consistently: invisible without a digest."""
     blocks = entries(path, "blocks")
     last = len(blocks) - 1
-    block = ion.loads(blocks[-1][1])
+    block = stored_blocks.decode(blocks[-1][1])
     assert block["revisions"]  # nothing in the summary to undo beyond what is below
 
     def cut(w):

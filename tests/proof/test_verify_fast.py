@@ -13,6 +13,7 @@ from proofkit import copy_ledger, edit, entries, populate, verify_path
 
 import ledger
 from ledger import ion
+from ledger.journal import blocks as stored_blocks
 from ledger.journal import verify as verify_module
 from ledger.journal import verify_blocks
 from ledger.storage import layout
@@ -53,16 +54,18 @@ def _doc_row(path: Path, ids: dict[str, Any]) -> tuple[bytes, bytes]:
 
 def _forge_row_data(path: Path, ids: dict[str, Any]) -> None:
     key, value = _doc_row(path, ids)
-    header = layout.decode_doc_header(value)
-    edit(path, lambda w: w.put("docs", key, layout.encode_doc(header, ion.dumps({"k": "x"}))))
+    # a row in format 1's shape (the header, then the data inline) with other data
+    edit(path, lambda w: w.put("docs", key, value[:-2] + ion.dumps({"k": "x"})))
 
 
 def _reencode_row(path: Path, ids: dict[str, Any]) -> None:
-    """The same document, its fields in another order: other bytes, the same Ion value."""
+    """The same document inline, as format 1 stored it, its fields in another order."""
     key, value = _doc_row(path, ids)
-    data = ion.loads(layout.doc_data(value))
+    seq, index = layout.doc_place(value)
+    raw = dict(entries(path, "blocks"))[layout.block_key(seq)]
+    data = ion.loads(stored_blocks.part(raw, index))
     flipped = dict(reversed(list(data.items())))
-    row = layout.encode_doc(layout.decode_doc_header(value), ion.dumps(flipped))
+    row = value[:-2] + ion.dumps(flipped)
     assert row != value
     edit(path, lambda w: w.put("docs", key, row))
 
@@ -75,9 +78,9 @@ def _drop_index_entry(path: Path, ids: dict[str, Any]) -> None:
 def _edit_block(seq: int, change: Callable[[Any], None]) -> Callable[[Path, dict[str, Any]], None]:
     def run(path: Path, ids: dict[str, Any]) -> None:
         def fn(w: Any) -> None:
-            block = ion.loads(w.get("blocks", layout.block_key(seq)))
+            block = stored_blocks.decode(w.get("blocks", layout.block_key(seq)))
             change(block)
-            w.put("blocks", layout.block_key(seq), ion.dumps(block))
+            w.put("blocks", layout.block_key(seq), stored_blocks.encode(block))
 
         edit(path, fn)
 
