@@ -155,8 +155,6 @@ class Transaction:
 
     def commit(self) -> None:
         self._check_open()
-        if self.has_writes:  # what commit checks against, read before the snapshot goes
-            _ = self.snapshot_seq, self.snapshot_catalog_seq
         self._release_snapshot()
         try:
             if self.has_writes:
@@ -194,6 +192,8 @@ class Transaction:
 
     def _release_snapshot(self) -> None:
         if self._snap is not None:
+            if self.has_writes:  # what a commit checks against, read before it goes
+                _ = self.snapshot_seq, self.snapshot_catalog_seq
             self._snap.close()
             self._snap = None
 

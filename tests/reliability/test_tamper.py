@@ -15,6 +15,7 @@ import json
 import os
 import random
 import shutil
+import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -22,16 +23,30 @@ from pathlib import Path
 import pytest
 
 import ledger
+from ledger.storage import layout
 
 SOAK = os.environ.get("LEDGER_SOAK") == "1"
 RANDOM_EDITS = 300 if SOAK else 12
 PROBE = Path(__file__).with_name("tamper_probe.py")
 MARKERS = {
-    "document row": b"Raul-Lewis-Marker",
-    "journal block": b"INSERT INTO VehicleRegistration",
+    "document row": b"Raul-Lewis-Marker",  # document data: stored in its block, once
+    "journal block": b"",  # a block's (compressed) envelope: found by _envelope_marker
     "index key": b"IDX-KEY-",
     "meta": b"format",
 }
+
+
+def _envelope_marker(path: Path) -> bytes:
+    """The first bytes of a stored block's envelope (zlib-compressed: no plain text)."""
+    with ledger.connect(path, readonly=True) as db:
+        txn = db.journal.store.read()
+        try:
+            raw = txn.get("blocks", layout.block_key(5))
+        finally:
+            txn.close()
+    _, parts, _ = struct.unpack_from(">BHI", raw)
+    start = 7 + 6 * parts
+    return bytes(raw[start : start + 16])
 
 
 @pytest.fixture(scope="module")
@@ -95,7 +110,8 @@ def test_edits_to_known_contents_are_detected(original, tmp_path, what):
     """LMDB copies pages on write, so stale copies of a value sit in free pages: edit
     occurrences until one lands in a live page; that one must be detected."""
     baseline = _probe(original)["fingerprint"]
-    offsets = _occurrences((original / "data.mdb").read_bytes(), MARKERS[what])
+    marker = MARKERS[what] or _envelope_marker(original)
+    offsets = _occurrences((original / "data.mdb").read_bytes(), marker)
     assert offsets, f"{what} marker not found in the file"
     random.Random(what).shuffle(offsets)
     outcomes = []
