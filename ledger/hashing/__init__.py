@@ -32,7 +32,7 @@ from ledger.hashing.block import (
     revision_proof,
     verify_block,
 )
-from ledger.hashing.commit import commit_digest, statement_digest
+from ledger.hashing.commit import KnownSerializations, commit_digest, statement_digest
 from ledger.hashing.dot import HASH_SIZE, dot, fold
 from ledger.hashing.ion_hash import Hasher, ion_hash, ion_hash_serialization
 from ledger.hashing.merkle import merkle_proof, merkle_root
@@ -68,5 +68,6 @@ __all__ = [
     "revision_proof",
     "verify_block",
     "statement_digest",
+    "KnownSerializations",
     "commit_digest",
 ]

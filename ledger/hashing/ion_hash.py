@@ -656,6 +656,12 @@ def ion_hash_serialization(value: Any, hasher: Hasher = _field_sha256) -> bytes:
         raise DataError(f"cannot hash {type(value).__name__} as Ion: {exc}") from exc
 
 
+def list_hash(serializations: Iterable[bytes]) -> bytes:
+    """``H`` of an unannotated list from its items' ``s(item)``: a caller that has them
+    (it hashed the items as documents) need not serialize the items again."""
+    return _sha256(b"\x0b\xb0%b\x0e" % b"".join(serializations)).digest()
+
+
 def ion_hash(value: Any) -> bytes:
     """``H(value)``: the 32-byte Amazon Ion Hash (SHA-256) of an Ion or Python value."""
     try:

@@ -10,6 +10,7 @@ concurrency.  Writes stay in memory until commit turns them into one block.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from ledger.errors import (
     ProgrammingError,
     TransactionExpiredError,
 )
-from ledger.hashing import ion_hash, statement_digest
+from ledger.hashing import KnownSerializations, ion_hash_serialization, statement_digest
 from ledger.journal import blocks, catalog
 from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, Bound, DocRecord, TableInfo
 from ledger.storage import layout
@@ -75,9 +76,9 @@ class StatementRecord:
     start_ms: int
     digest: bytes = b""  # statementDigest, taken once the transaction writes
 
-    def take_digest(self) -> bytes:
+    def take_digest(self, known: KnownSerializations | None = None) -> bytes:
         if not self.digest:
-            self.digest = statement_digest(self.text, self.params)
+            self.digest = statement_digest(self.text, self.params, known)
         return self.digest
 
 
@@ -107,6 +108,7 @@ class Transaction:
         self.catalog_statements: dict[str, list[int]] = {}
         self.redactions: list[Redaction] = []
         self.reads = ReadSet()
+        self._known = KnownSerializations()
         self.state = "open"  # open | committed | aborted
         self.block_address: BlockAddress | None = None
 
@@ -137,20 +139,18 @@ class Transaction:
             raise LimitExceededError(
                 f"statement is {len(statement)} characters; the limit is {self.limits.statement_length}"
             )
-        for number, param in enumerate(params, 1):
-            ion.check_storable(param, f"parameter {number}")
         self.statements.append(StatementRecord(statement, tuple(params), ion.epoch_ms()))
         try:
             rows = query.execute(self, statement, params, mode=mode)
+            if self.has_writes:  # hash the parameters now: the caller may change them later
+                for record in self.statements:
+                    record.take_digest(self._known)
         except RecursionError:
             self.statements.pop()
-            raise LimitExceededError("the statement is nested too deeply to evaluate") from None
+            raise LimitExceededError("the statement or a parameter is nested too deeply") from None
         except BaseException:
             self.statements.pop()
             raise
-        if self.has_writes:  # hash the parameters now: the caller may change them later
-            for record in self.statements:
-                record.take_digest()
         return Cursor(rows, statement)
 
     def commit(self) -> None:
@@ -423,10 +423,10 @@ class Transaction:
         self._change_table(catalog.without_index(info, index_id))
 
     # -- QueryContext: DML ------------------------------------------------------------------
-    def insert(self, table_id: str, data: Any) -> str:
+    def insert(self, table_id: str, data: Any, source: Any = None) -> str:
         self._active_table(table_id)
         doc_id = ion.new_id()
-        self._write(Pending(table_id, doc_id, 0, data, *self._encode(data), None))
+        self._write(Pending(table_id, doc_id, 0, data, *self._encode(data, source), None))
         return doc_id
 
     def update(self, table_id: str, doc_id: str, data: Any) -> None:
@@ -494,9 +494,10 @@ class Transaction:
             raise ProgrammingError(f"no document {doc_id} in table {table_id}")
         return header
 
-    def _encode(self, data: Any) -> tuple[bytes, bytes]:
+    def _encode(self, data: Any, source: Any = None) -> tuple[bytes, bytes]:
         """The document's Ion binary and its hash, both now: later changes to ``data``
-        cannot reach the journal."""
+        cannot reach the journal.  The hash's input is kept for ``source`` (the
+        parameter ``data`` came from), which the statement digest hashes too."""
         if ion.ion_type_of(data) is not ion.IonType.STRUCT or ion.is_null(data):
             raise DataError(f"a document must be a struct, got {type(data).__name__}")
         ion.check_storable(data)
@@ -505,7 +506,10 @@ class Transaction:
             raise LimitExceededError(
                 f"document is {len(encoded)} bytes of Ion; the limit is {self.limits.document_size}"
             )
-        return encoded, ion_hash(data)
+        serialization = ion_hash_serialization(data)
+        if source is not None:
+            self._known.add(source, serialization)
+        return encoded, hashlib.sha256(serialization).digest()
 
     def _write(self, pending: Pending) -> None:
         written = sum(1 for p in self.docs.values())

@@ -212,8 +212,11 @@ class QueryContext(Protocol):
 
     def drop_index(self, table_id: str, index_id: str) -> None: ...
 
-    def insert(self, table_id: str, data: Any) -> str:
-        """Insert a new document (an Ion struct); returns its new id."""
+    def insert(self, table_id: str, data: Any, source: Any = None) -> str:
+        """Insert a new document (an Ion struct); returns its new id.
+
+        ``source``: the value ``data`` was converted from (a statement parameter, say),
+        equal to it as Ion: the context may reuse work done for one for the other."""
         ...
 
     def update(self, table_id: str, doc_id: str, data: Any) -> None:

@@ -61,7 +61,7 @@ def prepare_insert(node: ast.Insert, rt: Runtime) -> Prepared:
     def run(rt: Runtime) -> list[Any]:
         result = value(Env({}, None, rt))
         documents = [result] if node.single else _documents(result)
-        return [_row(rt.ctx.insert(table.table_id, _document(doc))) for doc in documents]
+        return [_row(rt.ctx.insert(table.table_id, _document(doc), doc)) for doc in documents]
 
     return run
 

@@ -205,7 +205,7 @@ class FakeContext:
         if data is not None:
             self.docs[table_id][doc_id] = _Doc(data, version, seq, when)
 
-    def insert(self, table_id: str, data: Any) -> str:
+    def insert(self, table_id: str, data: Any, source: Any = None) -> str:
         self.calls.append(("insert", table_id, data))
         assert isinstance(data, Mapping), f"insert got {type(data).__name__}, want a struct"
         doc_id = new_id()
