@@ -44,18 +44,21 @@ def encode(block: Mapping[str, Any]) -> bytes:
     return layout.encode_block(ion.dumps(envelope), parts)
 
 
-def decode(raw: bytes, loads: Loads = ion.loads) -> Any:
-    """The block value (QLDB's shape) from its stored bytes; DataError if malformed."""
+def decode(raw: bytes, loads: Loads = ion.loads, loads_data: Loads | None = None) -> Any:
+    """The block value (QLDB's shape) from its stored bytes; DataError if malformed.
+
+    ``loads_data`` decodes the revisions' data (default: ``loads``)."""
     if layout.is_whole_ion_block(raw):
         return loads(raw)
     envelope, parts = split(raw)
     block = loads(envelope)
     if not parts:
         return block
+    loads_data = loads_data or loads
     try:
         revisions = block["revisions"]
         for index, data in parts:
-            revisions[index] = with_data(revisions[index], loads(data))
+            revisions[index] = with_data(revisions[index], loads_data(data))
     except (KeyError, IndexError, TypeError) as exc:
         raise DataError(f"a stored block's data do not match its revisions: {exc!r}") from None
     return block

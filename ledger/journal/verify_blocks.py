@@ -41,6 +41,7 @@ from ledger.journal.verify_parts import block_ms
 from ledger.storage import layout
 
 _BARE = simpleion.IonPyValueModel.MAY_BE_BARE
+_STD_DICT = simpleion.IonPyValueModel.STRUCT_AS_STD_DICT
 _BLOCK_FIELDS = frozenset(
     {
         "blockAddress",
@@ -95,7 +96,7 @@ class BlockFacts(NamedTuple):
 def check_block(raw: bytes, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts | None:
     """The facts of a sound, ordinary block; None for anything else (see the module doc)."""
     try:
-        block = blocks.decode(raw, _loads_bare)
+        block = blocks.decode(raw, _loads_bare, _loads_data)
         return _check(block, seq, strand, index_fields)
     except Exception:  # noqa: BLE001 - Unusual, malformed, or bytes that break the Ion reader
         return None
@@ -103,6 +104,13 @@ def check_block(raw: bytes, seq: int, strand: str, index_fields: IndexFields) ->
 
 def _loads_bare(data: bytes) -> Any:
     return simpleion.loads(data, value_model=_BARE)
+
+
+def _loads_data(data: bytes) -> Any:
+    """Documents as plain dicts: they hash ~1.6x faster than IonPyDicts.  A repeated
+    field name keeps only its last value, so such a document fails its hash check here
+    and goes to the original checks, which keep every value."""
+    return simpleion.loads(data, value_model=_BARE | _STD_DICT)
 
 
 def check_chunk(
