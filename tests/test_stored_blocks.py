@@ -12,15 +12,20 @@ from ledger.errors import DataError
 from ledger.journal import blocks
 from ledger.storage import layout
 
-parts_strategy = st.lists(st.tuples(st.integers(0, 65535), st.binary(max_size=300)), max_size=8)
+parts_strategy = st.lists(
+    st.tuples(st.integers(0, 65535), st.binary(max_size=300)), max_size=8, unique_by=lambda p: p[0]
+)
 
 
 @given(st.binary(max_size=2000), parts_strategy)
 def test_split_returns_what_was_encoded(envelope: bytes, parts: list[tuple[int, bytes]]) -> None:
     raw = layout.encode_block(envelope, parts)
     assert layout.split_block(raw) == (envelope, parts)
-    for index in dict(parts):
-        assert layout.block_part(raw, index) == next(d for i, d in parts if i == index)
+    for index, data in parts:
+        assert layout.block_part(raw, index) == data
+    missing = next(i for i in range(70000) if i not in dict(parts))
+    with pytest.raises(ValueError, match="has no data"):
+        layout.block_part(raw, missing)
 
 
 def test_repetitive_envelopes_are_stored_compressed() -> None:

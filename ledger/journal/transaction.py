@@ -310,7 +310,7 @@ class Transaction:
             if value is None:
                 continue
             record = self._record(table_id, doc_id, value)
-            self.reads.docs[(table_id, doc_id)] = layout.decode_doc_header(value).seq
+            self.reads.docs[(table_id, doc_id)] = record.block_address.sequence_no
             yield key, record
 
     def _pending_in_range(

@@ -9,6 +9,7 @@ never decodes the document.
 
 from __future__ import annotations
 
+import itertools
 import struct
 import zlib
 from collections.abc import Sequence
@@ -55,7 +56,7 @@ def read_times_key(key: bytes) -> tuple[int, int]:
 
 
 # Stored block: a format byte, u16 n, u32 stored envelope length, n x u16 revision index,
-# n x u32 data length, the envelope (the block's Ion binary without its revisions' data;
+# n x u32 end of each data part (from the end of the envelope), the envelope (the block's Ion binary without its revisions' data;
 # zlib-compressed under ZLIB_ENVELOPE: its addresses, ids and names repeat for every
 # revision, ~60% smaller), then each listed revision's data as its own Ion binary, which
 # a document read slices out without touching the envelope.  A block that starts with
@@ -72,7 +73,8 @@ def encode_block(envelope: bytes, parts: Sequence[tuple[int, bytes]]) -> bytes:
     if len(compressed) < len(envelope):
         fmt, packed = ZLIB_ENVELOPE, compressed
     n = len(parts)
-    table = struct.pack(f">{n}H{n}I", *(i for i, _ in parts), *(len(d) for _, d in parts))
+    ends = list(itertools.accumulate(len(d) for _, d in parts))
+    table = struct.pack(f">{n}H{n}I", *(i for i, _ in parts), *ends)
     return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, packed,
                      *(d for _, d in parts)])
 
@@ -83,15 +85,17 @@ def is_whole_ion_block(raw: bytes) -> bool:
 
 def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
     """(envelope, [(revision index, data)]) of a stored block; ValueError if malformed."""
-    fmt, n, envelope_len, indexes, lengths = _parts_table(raw)
+    fmt, n, envelope_len, indexes, ends = _parts_table(raw)
     at = _PARTS_HEAD.size + 6 * n
     envelope = raw[at : at + envelope_len]
     at += envelope_len
-    parts = []
-    for index, length in zip(indexes, lengths, strict=True):
-        parts.append((index, raw[at : at + length]))
-        at += length
-    if at != len(raw) or len(envelope) != envelope_len:
+    parts, start = [], 0
+    for index, end in zip(indexes, ends, strict=True):
+        if end < start:
+            raise ValueError("a stored block's parts overlap")
+        parts.append((index, raw[at + start : at + end]))
+        start = end
+    if at + start != len(raw) or len(envelope) != envelope_len:
         raise ValueError("a stored block's parts do not add up to its length")
     if fmt == ZLIB_ENVELOPE:
         try:
@@ -102,16 +106,28 @@ def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
 
 
 def block_part(raw: bytes, index: int) -> bytes:
-    """The data of revision ``index`` of a stored block; ValueError if it has none."""
-    fmt, n, envelope_len, indexes, lengths = _parts_table(raw)
-    at = _PARTS_HEAD.size + 6 * n + envelope_len
-    for i, length in zip(indexes, lengths, strict=True):
-        if i == index:
-            if at + length > len(raw):
-                raise ValueError("a stored block is shorter than its parts")
-            return raw[at : at + length]
-        at += length
-    raise ValueError(f"revision {index} of this block has no data")
+    """The data of revision ``index`` of a stored block; ValueError if it has none.
+
+    A few fixed-offset reads: usually every revision has data, and part k is revision k."""
+    try:
+        fmt, n, envelope_len = _PARTS_HEAD.unpack_from(raw)
+        if fmt not in (PARTS_FORMAT, ZLIB_ENVELOPE):
+            raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
+        k = index
+        if not (index < n and _U16.unpack_from(raw, _PARTS_HEAD.size + 2 * index)[0] == index):
+            indexes = struct.unpack_from(f">{n}H", raw, _PARTS_HEAD.size)
+            if index not in indexes:
+                raise ValueError(f"revision {index} of this block has no data")
+            k = indexes.index(index)
+        ends_at = _PARTS_HEAD.size + 2 * n
+        start = _U32.unpack_from(raw, ends_at + 4 * (k - 1))[0] if k else 0
+        end = _U32.unpack_from(raw, ends_at + 4 * k)[0]
+    except struct.error as exc:
+        raise ValueError(f"a stored block is truncated: {exc}") from None
+    base = _PARTS_HEAD.size + 6 * n + envelope_len
+    if not start <= end <= len(raw) - base:
+        raise ValueError("a stored block is shorter than its parts")
+    return raw[base + start : base + end]
 
 
 def _parts_table(raw: bytes) -> tuple[int, int, int, tuple[int, ...], tuple[int, ...]]:
