@@ -455,6 +455,11 @@ def _dict(v: dict[Any, Any], h: Hasher) -> bytes:
         except KeyError:
             serialize = _resolve(t)
         append(h(prefix + serialize(value, h)).digest())
+    return _struct_body(field_hashes)
+
+
+def _struct_body(field_hashes: list[bytes]) -> bytes:
+    """s(struct) from its fields' hashes: sorted, joined, escaped."""
     field_hashes.sort()  # unsigned lexicographic, then escaped (never the other way round)
     joined = b"".join(field_hashes)
     # A 32-byte hash holds a marker byte 31% of the time: test small structs first.
@@ -581,11 +586,7 @@ def _ion_struct(v: IonPyDict, h: Hasher) -> bytes:
             except KeyError:
                 serialize = _resolve(t)
             append(h(prefix + serialize(value, h)).digest())
-    field_hashes.sort()  # unsigned lexicographic, then escaped (never the other way round)
-    joined = b"".join(field_hashes)
-    if len(field_hashes) > 2 or 11 in joined or 12 in joined or 14 in joined:
-        joined = _escape_all(joined)
-    body = b"\x0b\xd0%b\x0e" % joined
+    body = _struct_body(field_hashes)
     return _annotated(v.ion_annotations, body) if v.ion_annotations else body
 
 

@@ -37,26 +37,11 @@ from ledger.journal import blocks
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
 from ledger.journal.transaction import index_value
-from ledger.journal.verify_parts import block_ms
+from ledger.journal.verify_parts import BLOCK_FIELDS, REVISION_FIELDS, block_ms
 from ledger.storage import layout
 
 _BARE = simpleion.IonPyValueModel.MAY_BE_BARE
 _STD_DICT = simpleion.IonPyValueModel.STRUCT_AS_STD_DICT
-_BLOCK_FIELDS = frozenset(
-    {
-        "blockAddress",
-        "transactionId",
-        "blockTimestamp",
-        "blockHash",
-        "entriesHash",
-        "previousBlockHash",
-        "entriesHashList",
-        "transactionInfo",
-        "redactionInfo",
-        "revisions",
-    }
-)
-_REVISION_FIELDS = frozenset({"blockAddress", "hash", "data", "dataHash", "metadata"})
 # Bare values whose index key encodes exactly as the IonPy value's does (a bare
 # SymbolToken is a tuple to keycodec, so symbols, and containers that may hold them,
 # are left to the original path).
@@ -121,7 +106,7 @@ def check_chunk(
 
 
 def _check(block: Any, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts:
-    _require(type(block) is IonPyDict and all(k in _BLOCK_FIELDS for k in block))
+    _require(type(block) is IonPyDict and all(k in BLOCK_FIELDS for k in block))
     _require(_is_address(block["blockAddress"], strand, seq))
     tx_id = block["transactionId"]
     _require(type(tx_id) is str)
@@ -165,7 +150,7 @@ def _revision(
     info: Any,
     index_fields: IndexFields,
 ) -> RevisionFacts:
-    _require(all(k in _REVISION_FIELDS for k in r))
+    _require(all(k in REVISION_FIELDS for k in r))
     _require(_is_address(r["blockAddress"], strand, seq))
     claimed = r["hash"]
     _require(_is_hash(claimed))

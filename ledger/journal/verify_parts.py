@@ -167,7 +167,7 @@ def check_block_contents(block: Any, seq: int, strand: str, previous: bytes | No
     return block_hash
 
 
-_BLOCK_FIELDS = frozenset(
+BLOCK_FIELDS = frozenset(
     {
         "blockAddress",
         "transactionId",
@@ -181,13 +181,13 @@ _BLOCK_FIELDS = frozenset(
         "revisions",
     }
 )
-_REVISION_FIELDS = frozenset({"blockAddress", "hash", "data", "dataHash", "metadata"})
+REVISION_FIELDS = frozenset({"blockAddress", "hash", "data", "dataHash", "metadata"})
 
 
 def _check_unhashed(block: Mapping[str, Any], revisions: list[Any], seq: int, strand: str) -> None:
     """Pin the parts no hash covers: field names, Ion types, blockAddress,
     blockTimestamp, transactionId (through its revisions' metadata.txId)."""
-    _known_fields(block, _BLOCK_FIELDS, "block", seq, None)
+    _known_fields(block, BLOCK_FIELDS, "block", seq, None)
     _blob(block.get("blockHash"), "blockHash", seq, None)
     _blob(block.get("entriesHash"), "entriesHash", seq, None)
     if "previousBlockHash" in block:
@@ -206,7 +206,7 @@ def _check_unhashed(block: Mapping[str, Any], revisions: list[Any], seq: int, st
 
 def _check_revision_unhashed(r: Any, address: bytes, tx_id: Any, seq: int) -> None:
     doc_id = _doc_of(r)
-    _known_fields(r, _REVISION_FIELDS, "revision", seq, doc_id)
+    _known_fields(r, REVISION_FIELDS, "revision", seq, doc_id)
     _blob(r.get("hash"), "a revision hash", seq, doc_id)
     if "dataHash" in r:
         _blob(r.get("dataHash"), "a revision dataHash", seq, doc_id)
