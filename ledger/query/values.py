@@ -411,8 +411,7 @@ def _convert(value: Any, storage: bool, depth: int) -> Any:
     if cls in _AS_IS:
         return value
     if cls is dict or cls is list or cls is tuple:
-        if depth >= MAX_NESTING:
-            raise DataError(f"a value is nested more than {MAX_NESTING} levels deep")
+        _check_depth(depth)
         if cls is dict:
             fields = {
                 name if type(name) is str else text_of(name): _convert(item, storage, depth + 1)
@@ -444,9 +443,13 @@ def _scalar_to_ion(value: Any) -> Any:
     raise DataError(f"cannot convert {type(value).__name__} to Ion")
 
 
-def _struct_to_ion(value: Mapping[str, Any], storage: bool, depth: int) -> IonPyDict:
+def _check_depth(depth: int) -> None:
     if depth >= MAX_NESTING:
         raise DataError(f"a value is nested more than {MAX_NESTING} levels deep")
+
+
+def _struct_to_ion(value: Mapping[str, Any], storage: bool, depth: int) -> IonPyDict:
+    _check_depth(depth)
     out = IonPyDict.from_value(IonType.STRUCT, {})
     for name, item in value.items():
         if item is MISSING:
@@ -457,8 +460,7 @@ def _struct_to_ion(value: Mapping[str, Any], storage: bool, depth: int) -> IonPy
 
 
 def _list_to_ion(value: list[Any] | tuple[Any, ...], storage: bool, depth: int) -> IonPyList:
-    if depth >= MAX_NESTING:
-        raise DataError(f"a value is nested more than {MAX_NESTING} levels deep")
+    _check_depth(depth)
     if storage:
         items = [_convert(v, True, depth + 1) for v in value if v is not MISSING]
     else:

@@ -397,3 +397,9 @@ def test_ledger_dumps_writes_the_bytes_amazon_ion_writes(value: Any) -> None:
             ion.dumps(value)
         return
     assert ion.dumps(value) == want
+
+
+def test_check_storable_sees_every_value_of_a_repeated_field() -> None:
+    value = simpleion.loads("{a: 1.0000000000000000000000000000000000001, a: 2}")
+    with pytest.raises(DataError, match="more than 34 significant digits"):
+        check_storable(value)
