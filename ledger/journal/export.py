@@ -44,9 +44,8 @@ from ledger.journal.history import to_ms
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import index_value
-from ledger.journal.verify import (
-    CatalogReplay,
-    Frontier,
+from ledger.journal.verify import CatalogReplay, Frontier
+from ledger.journal.verify_parts import (
     RevisionParts,
     block_ms,
     block_seq_and_strand,

@@ -51,15 +51,17 @@ from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import index_value, ms_timestamp
 from ledger.journal.verify_blocks import BlockFacts, Pipeline, RevisionFacts, workers_for
-from ledger.journal.verify_parts import MALFORMED as _MALFORMED
-from ledger.journal.verify_parts import RevisionParts as RevisionParts
-from ledger.journal.verify_parts import block_ms as block_ms
-from ledger.journal.verify_parts import block_seq_and_strand as block_seq_and_strand
-from ledger.journal.verify_parts import check_block_contents as check_block_contents
-from ledger.journal.verify_parts import is_opaque as is_opaque
-from ledger.journal.verify_parts import revision_parts as revision_parts
-from ledger.journal.verify_parts import revision_table as revision_table
-from ledger.journal.verify_parts import text as text
+from ledger.journal.verify_parts import (
+    MALFORMED,
+    RevisionParts,
+    block_ms,
+    block_seq_and_strand,
+    check_block_contents,
+    is_opaque,
+    revision_parts,
+    revision_table,
+    text,
+)
 from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import ReadTxn
@@ -528,7 +530,7 @@ class _Verifier:
         }
         try:
             computed = revision_hash(metadata, data)
-        except _MALFORMED as exc:
+        except MALFORMED as exc:
             self._hold(f"docs row data cannot be hashed ({exc})", seq, p.doc_id)
             return None
         if computed != p.hash:
@@ -607,7 +609,7 @@ class _Verifier:
     def _journal_revision(self, seq: int, idx: int) -> Any:
         try:
             return self.journal.block(self.txn, seq)["revisions"][idx]
-        except (*_MALFORMED, LookupError):
+        except (*MALFORMED, LookupError):
             return None
 
     def _extra_revision(self) -> VerificationError:
@@ -615,7 +617,7 @@ class _Verifier:
             try:
                 doc_id, version = layout.read_revision_key(key)
                 seq, idx, _ = layout.read_location(value)
-            except (*_MALFORMED, UnicodeDecodeError):
+            except (*MALFORMED, UnicodeDecodeError):
                 return VerificationError("revisions has a malformed entry", computed=key)
             revision = self._journal_revision(seq, idx)
             meta = revision.get("metadata") if isinstance(revision, Mapping) else None
@@ -633,7 +635,7 @@ class _Verifier:
                 table_id = key[: layout.ID_LEN].decode("ascii")
                 seq, idx = layout.read_history_key(key)
                 doc_id = value[: layout.ID_LEN].decode("ascii")
-            except (*_MALFORMED, UnicodeDecodeError):
+            except (*MALFORMED, UnicodeDecodeError):
                 return VerificationError("history has a malformed entry", computed=key)
             revision = self._journal_revision(seq, idx)
             block = self.journal.block(self.txn, seq) if revision is not None else None
@@ -900,7 +902,7 @@ def check_block_proof(block: Mapping[str, Any], proof: list[bytes], digest: byte
     seq, _ = block_seq_and_strand(block)
     try:
         verify_block(block)
-    except _MALFORMED as exc:
+    except MALFORMED as exc:
         raise DataError(f"malformed block: {exc}") from exc
     check_root(bytes(block["blockHash"]), proof, digest, "block", block=seq)
 
@@ -915,7 +917,7 @@ def check_revision_proof(revision: Mapping[str, Any], proof: list[bytes], digest
             bytes(data_hash) if data_hash is not None else None,
         )
         claimed = bytes(revision["hash"])
-    except _MALFORMED as exc:
+    except MALFORMED as exc:
         raise DataError(f"malformed revision: {exc}") from exc
     doc_id = text(metadata.get("id"))
     if computed != claimed:
