@@ -44,7 +44,7 @@ from ledger.journal.history import to_ms
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import index_value
-from ledger.journal.verify import CatalogReplay, Frontier
+from ledger.journal.verify import CatalogReplay, Frontier, jsonable
 from ledger.journal.verify_parts import (
     RevisionParts,
     block_ms,
@@ -362,16 +362,10 @@ class ExportReport:
                 block=self.block,
                 document=self.document,
                 key=self.key,
-                expected=_hex(self.expected),
-                computed=_hex(self.computed),
+                expected=jsonable(self.expected),
+                computed=jsonable(self.computed),
             )
         return out
-
-
-def _hex(value: object) -> object:
-    if isinstance(value, bytes | bytearray):
-        return bytes(value).hex()
-    return value if value is None or isinstance(value, int | str) else repr(value)
 
 
 class _ChainChecker:

@@ -103,13 +103,14 @@ class VerifyReport:
             out.update(
                 block=self.block,
                 document=self.document,
-                expected=_jsonable(self.expected),
-                computed=_jsonable(self.computed),
+                expected=jsonable(self.expected),
+                computed=jsonable(self.computed),
             )
         return out
 
 
-def _jsonable(value: object) -> object:
+def jsonable(value: object) -> object:
+    """An expected/computed value for a JSON report: bytes as hex, other values as text."""
     if isinstance(value, bytes | bytearray):
         return bytes(value).hex()
     if value is None or isinstance(value, bool | int | float | str):
