@@ -62,8 +62,12 @@ def test_a_block_round_trips_in_qldb_shape() -> None:
         "blockAddress": {"strandId": "S" * 22, "sequenceNo": 3},
         "blockHash": b"\1" * 32,
         "revisions": [
-            {"blockAddress": {"strandId": "S" * 22, "sequenceNo": 3}, "hash": b"\2" * 32,
-             "data": {"a": 1}, "metadata": {"id": "D" * 22, "version": 0}},
+            {
+                "blockAddress": {"strandId": "S" * 22, "sequenceNo": 3},
+                "hash": b"\2" * 32,
+                "data": {"a": 1},
+                "metadata": {"id": "D" * 22, "version": 0},
+            },
             {"hash": b"\3" * 32, "metadata": {"id": "E" * 22, "version": 1}},  # a deletion
             {"hash": b"\4" * 32},  # an opaque system revision
         ],
@@ -80,3 +84,50 @@ def test_a_block_stored_whole_as_format_1_did_reads_as_it_is() -> None:
     block = {"blockHash": b"\1" * 32, "revisions": [{"hash": b"\2" * 32, "data": {"a": 1}}]}
     assert blocks.decode(ion.dumps(block)) == ion.loads(ion.dumps(block))
     assert blocks.part(ion.dumps(block), 0) == ion.dumps({"a": 1})
+
+
+def test_one_revision_reads_back_without_decoding_the_others() -> None:
+    block = {
+        "blockHash": b"\1" * 32,
+        "revisions": [{"hash": bytes([i]) * 32, "data": {"n": i}} for i in range(5)]
+        + [{"hash": b"\7" * 32}],  # no data: a deletion
+    }
+    raw = blocks.encode(block)
+    decoded: list[bytes] = []
+
+    def loads(data: bytes):
+        decoded.append(data)
+        return ion.loads(data)
+
+    whole = blocks.decode(raw)
+    for index in range(6):
+        decoded.clear()
+        envelope, parts = blocks.envelope(raw, loads)
+        revision = blocks.revision(envelope, parts, index, loads)
+        assert ion.dumps(revision) == ion.dumps(whole["revisions"][index])
+        assert len(decoded) == (2 if index < 5 else 1)  # the envelope, and only its own data
+    with pytest.raises(DataError, match="do not match its revisions"):
+        blocks.revision(envelope, {9: ion.dumps({"n": 9})}, 9)
+
+
+def test_get_revision_and_history_of_a_many_document_block(tmp_path) -> None:
+    import ledger
+
+    with ledger.connect(tmp_path / "l") as db:
+        db.execute("CREATE TABLE T")
+        db.execute("INSERT INTO T ?", [{"n": i} for i in range(6)])
+        rows = list(
+            db.execute(
+                "SELECT metadata.id AS id, blockAddress.sequenceNo AS seq, data.n AS n FROM _ql_committed_T"
+            )
+        )
+        assert len(rows) == 6 and len({row["seq"] for row in rows}) == 1  # one block
+        tip = db.digest().tip.sequence_no
+        block, _ = db.get_block(rows[0]["seq"])
+        for row in rows:
+            revision, _ = db.get_revision(row["seq"], row["id"], tip)
+            assert revision["data"]["n"] == row["n"]
+            index = [str(r["metadata"]["id"]) for r in block["revisions"]].index(row["id"])
+            assert ion.dumps(revision) == ion.dumps(block["revisions"][index])
+            history = db.execute("SELECT * FROM history(T) WHERE metadata.id = ?", row["id"])
+            assert [h["data"]["n"] for h in history] == [row["n"]]

@@ -48,20 +48,42 @@ def decode(raw: bytes, loads: Loads = ion.loads, loads_data: Loads | None = None
     """The block value (QLDB's shape) from its stored bytes; DataError if malformed.
 
     ``loads_data`` decodes the revisions' data (default: ``loads``)."""
+    block, parts = envelope(raw, loads)
+    for index in parts:
+        revision(block, parts, index, loads_data or loads, in_place=True)
+    return block
+
+
+def envelope(raw: bytes, loads: Loads = ion.loads) -> tuple[Any, dict[int, bytes]]:
+    """(the block without its revisions' data, {revision index: data bytes}) of a stored
+    block: what a reader of one revision needs, without decoding the others' data.  A
+    block stored whole (format 1) comes back whole, with no parts."""
     if layout.is_whole_ion_block(raw):
-        return loads(raw)
-    envelope, parts = split(raw)
-    block = loads(envelope)
-    if not parts:
-        return block
-    loads_data = loads_data or loads
+        return loads(raw), {}
+    bare, parts = split(raw)
+    return loads(bare), dict(parts)
+
+
+def revision(
+    block: Any,
+    parts: Mapping[int, bytes],
+    index: int,
+    loads: Loads = ion.loads,
+    in_place: bool = False,
+) -> Any:
+    """Revision ``index`` of an ``envelope`` with its data decoded and put back (stored
+    back in ``block`` too when ``in_place``); DataError if the two do not match."""
     try:
-        revisions = block["revisions"]
-        for index, data in parts:
-            revisions[index] = with_data(revisions[index], loads_data(data))
+        bare = block["revisions"][index]
+        data = parts.get(index)
+        if data is None:
+            return bare
+        whole = with_data(bare, loads(data))
+        if in_place:
+            block["revisions"][index] = whole
+        return whole
     except (KeyError, IndexError, TypeError) as exc:
         raise DataError(f"a stored block's data do not match its revisions: {exc!r}") from None
-    return block
 
 
 def split(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:

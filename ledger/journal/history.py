@@ -12,6 +12,8 @@ import datetime as _dt
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ledger import ion
+from ledger.journal import blocks
 from ledger.storage import layout
 from ledger.storage.kv import ReadTxn
 
@@ -39,16 +41,15 @@ def history(
 ) -> Iterator[dict[str, Any]]:
     start_ms = None if start is None else to_ms(start)
     end_ms = None if end is None else to_ms(end)
-    blocks: dict[int, Any] = {}
+    stored_seq, stored = -1, None  # revisions come in block order: keep the last block
     for rev_doc, version, seq, idx, ms in _revisions(txn, table_id, doc_id):
         if end_ms is not None and ms > end_ms:
             continue
         if start_ms is not None and not _current_after(txn, rev_doc, version, start_ms):
             continue
-        block = blocks.get(seq)
-        if block is None:
-            block = blocks[seq] = journal.load_block(txn, seq)
-        yield block["revisions"][idx]
+        if stored is None or seq != stored_seq:
+            stored_seq, stored = seq, journal.load_envelope(txn, seq)
+        yield blocks.revision(*stored, idx, ion.loads_document)  # only this one's data
 
 
 def _revisions(

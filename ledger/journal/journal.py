@@ -177,6 +177,11 @@ class Journal:
         results use (ion.loads_document): ~40% faster to decode than all-IonPy values."""
         return blocks.decode(self.block_bytes(txn, seq), ion.loads_document)
 
+    def load_envelope(self, txn: ReadTxn, seq: int) -> tuple[Any, dict[int, bytes]]:
+        """``blocks.envelope`` of a stored block in load_block's value model: for readers
+        of one revision, who decode only its data (``blocks.revision``)."""
+        return blocks.envelope(self.block_bytes(txn, seq), ion.loads_document)
+
     def forget_block(self, seq: int) -> None:
         with self._blocks_lock:
             self._blocks.pop(seq, None)

@@ -20,6 +20,7 @@ from amazon.ion.core import IonType
 from ledger import ion
 from ledger.errors import DataError, ProgrammingError
 from ledger.hashing import revision_proof, tree
+from ledger.journal import blocks
 from ledger.journal.journal import Journal, NodeStore
 from ledger.query.context import BlockAddress
 from ledger.storage.kv import ReadTxn
@@ -162,8 +163,9 @@ def get_revision(
     digest at ``tip_seq``.
     """
     block_seq, tip = _resolve(journal, txn, seq, tip_seq)
-    block = _load_block(journal, txn, block_seq)
-    _, revision = find_revision(block, document_id)
+    block, parts = journal.load_envelope(txn, block_seq)  # the other revisions' data stay bytes
+    index, _ = find_revision(block, document_id)
+    revision = blocks.revision(block, parts, index, ion.loads_document)
     if tip is None:
         return revision, None
     return revision, revision_proof_in(block, document_id, block_proof(txn, block_seq, tip))

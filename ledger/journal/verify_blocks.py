@@ -81,8 +81,8 @@ class BlockFacts(NamedTuple):
 def check_block(raw: bytes, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts | None:
     """The facts of a sound, ordinary block; None for anything else (see the module doc)."""
     try:
-        block = blocks.decode(raw, _loads_bare, _loads_data)
-        return _check(block, seq, strand, index_fields)
+        block, parts = blocks.envelope(raw, _loads_bare)  # data are decoded where hashed
+        return _check(block, parts, seq, strand, index_fields)
     except Exception:  # noqa: BLE001 - Unusual, malformed, or bytes that break the Ion reader
         return None
 
@@ -105,7 +105,9 @@ def check_chunk(
     return [check_block(raw, seq, strand, index_fields) for seq, raw in chunk]
 
 
-def _check(block: Any, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts:
+def _check(
+    block: Any, parts: Mapping[int, bytes], seq: int, strand: str, index_fields: IndexFields
+) -> BlockFacts:
     _require(type(block) is IonPyDict and all(k in BLOCK_FIELDS for k in block))
     _require(_is_address(block["blockAddress"], strand, seq))
     tx_id = block["transactionId"]
@@ -118,17 +120,17 @@ def _check(block: Any, seq: int, strand: str, index_fields: IndexFields) -> Bloc
     _require(not ("previousBlockHash" in block and not _is_hash(previous)))
     ms = block_ms(block, seq)
     revisions = block.get("revisions", [])
-    _require(type(revisions) is list)
+    _require(type(revisions) is list and all(0 <= i < len(revisions) for i in parts))
     info = block["transactionInfo"]
     _require(ion_hash(info) in entries)
     hashes, facts = [], []
     for idx, r in enumerate(revisions):
         _require(type(r) is IonPyDict)
         if set(r) == {"hash"}:  # QLDB's opaque system revision: counted, not read
-            _require(type(r["hash"]) is bytes)
+            _require(type(r["hash"]) is bytes and idx not in parts)
             hashes.append(r["hash"])
             continue
-        fact = _revision(r, idx, seq, strand, tx_id, info, index_fields)
+        fact = _revision(r, parts.get(idx), idx, seq, strand, tx_id, info, index_fields)
         hashes.append(fact.hash)
         facts.append(fact)
     if hashes:
@@ -143,6 +145,7 @@ def _check(block: Any, seq: int, strand: str, index_fields: IndexFields) -> Bloc
 
 def _revision(
     r: IonPyDict,
+    stored_data: bytes | None,  # the data's Ion binary, stored beside the envelope
     idx: int,
     seq: int,
     strand: str,
@@ -161,18 +164,23 @@ def _revision(
     _require(type(metadata["txId"]) is str and metadata["txId"] == tx_id)
     _require(isinstance(tx_time, Timestamp))
     layout.ident(doc_id)
-    has_data, has_data_hash = "data" in r, "dataHash" in r
+    if stored_data is not None:
+        _require("data" not in r)
+        data: Any = _loads_data(stored_data)
+    else:
+        data = r.get("data")  # a block stored whole (format 1) holds its data
+    has_data, has_data_hash = stored_data is not None or "data" in r, "dataHash" in r
     if has_data_hash:
         data_hash = r["dataHash"]
         _require(_is_hash(data_hash))
     else:
-        data_hash = ion_hash(r["data"]) if has_data else b""
+        data_hash = ion_hash(data) if has_data else b""
     _require(dot(ion_hash(metadata), data_hash) == claimed)
     document = info["documents"][doc_id]
     table_id, table_name = document["tableId"], document["tableName"]
     _require(type(table_id) is str and type(table_name) is str)
     _require(table_id != CATALOG_TABLE_ID)  # DDL: the catalog replay wants IonPy values
-    data = r["data"] if has_data and not has_data_hash else None
+    data = data if has_data and not has_data_hash else None
     return RevisionFacts(
         idx,
         doc_id,
