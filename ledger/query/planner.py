@@ -124,7 +124,8 @@ def field_of(expr: ast.Expr, shape: SourceShape) -> str | None:
 
 
 def is_doc_id(expr: ast.Expr, shape: SourceShape) -> bool:
-    """True for the BY variable, or ``alias.metadata.id`` in the committed view."""
+    """True for the BY variable, or ``alias.metadata.id`` (``metadata.id`` for a lone
+    source) in the committed view and history."""
     if shape.by is not None and isinstance(expr, ast.Var) and expr.name == shape.by:
         return True
     if shape.id_path is None:
@@ -140,9 +141,13 @@ def _steps_from(expr: ast.Expr, shape: SourceShape) -> list[str] | None:
         return None
     if not isinstance(expr, ast.Path) or not isinstance(expr.root, ast.Var):
         return None
-    if expr.root.name != shape.alias:
-        return None
     names: list[str] = []
+    root = expr.root.name
+    if root != shape.alias:
+        # ``metadata.id`` with the source's name left out, as a lone source allows
+        if not shape.implicit or root in shape.earlier:
+            return None
+        names.append(root)
     for step in expr.steps:
         if isinstance(step, ast.FieldStep):
             names.append(step.name)

@@ -112,7 +112,9 @@ def compile_source(
     if _is_catalog(expr):
         return CompiledSource(node, alias, "catalog", _catalog_rows, independent=True)
     if isinstance(expr, ast.Call) and expr.name == "history":
-        shape = planner.SourceShape(alias, node.by, id_path=("metadata", "id"), earlier=earlier)
+        shape = planner.SourceShape(
+            alias, node.by, id_path=("metadata", "id"), implicit=implicit, earlier=earlier
+        )
         return _history_source(node, alias, expr, scope, predicates, shape)
     if node.by is not None:
         raise ProgrammingError(f"BY is only allowed on a table, not on {alias}")
@@ -155,7 +157,7 @@ def _table_source(
         table = rt.table(name[len(COMMITTED_PREFIX) :])
         view = "committed"
         shape = planner.SourceShape(
-            alias, node.by, ("data",), ("metadata", "id"), False, shape.earlier
+            alias, node.by, ("data",), ("metadata", "id"), shape.implicit, shape.earlier
         )
     if table is None:
         raise ProgrammingError(

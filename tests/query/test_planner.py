@@ -175,6 +175,26 @@ def test_history_pins_document_id(ctx: Any, people: Any) -> None:
     assert call[-1] == "abc"
 
 
+def test_a_lone_source_is_pinned_without_its_alias(ctx: Any, people: Any) -> None:
+    """QLDB's documented queries leave the alias out: ``metadata.id`` alone reads one
+    document's history (once a scan of the whole table's), ``data.f`` an index."""
+    people("SELECT * FROM history(P) WHERE metadata.id = ?", "abc")
+    assert [c[-1] for c in ctx.calls_named("history")] == ["abc"]
+    ctx.reset_calls()
+    (doc_id,) = people("SELECT VALUE c.metadata.id FROM _ql_committed_P AS c WHERE c.data.id = 2")
+    ctx.reset_calls()
+    assert people("SELECT VALUE data.name FROM _ql_committed_P WHERE metadata.id = ?", doc_id) == [
+        "b"
+    ]
+    assert reads(ctx) == ["get"]
+    ctx.reset_calls()
+    assert people("SELECT VALUE data.name FROM _ql_committed_P WHERE data.id = 2") == ["b"]
+    assert reads(ctx) == ["index_range"]
+    ctx.reset_calls()
+    people("SELECT * FROM P AS metadata, history(P) WHERE metadata.id = 1")  # two sources:
+    assert [c[-1] for c in ctx.calls_named("history")] == [None]  # metadata is P's row
+
+
 # ---------------------------------------------------------------- EXPLAIN
 
 
