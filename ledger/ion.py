@@ -42,8 +42,11 @@ _PAIRS = [a + b for a in _BASE62 for b in _BASE62]  # base 62**2: two digits per
 
 
 def new_id() -> str:
-    """A random 22-character base62 id (128 random bits), as QLDB issues them."""
-    n = int.from_bytes(os.urandom(16))
+    """A 22-character base62 id of 128 bits, as QLDB issues them: the top 48 bits are the
+    clock in milliseconds, the other 80 random.  Ids issued later sort later, so a
+    ledger's keys by document id (docs, revisions) grow at their right edge, in pages
+    already in memory, instead of at random places in ever larger B-trees."""
+    n = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
     pairs = []
     for _ in range(ID_LENGTH // 2):
         n, r = divmod(n, 3844)

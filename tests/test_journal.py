@@ -358,3 +358,17 @@ def test_decimals_ion_binary_cannot_keep_are_refused(db):
         with pytest.raises(ledger.DataError, match="34 significant digits"):
             tx.insert(table_id, {"x": [{"y": wide}]})
         tx.insert(table_id, {"x": Decimal("4.388467310628358074809913855264687E-24")})
+
+
+def test_ids_are_qldb_shaped_unique_and_sort_by_issue_time(monkeypatch):
+    """22 base62 characters like QLDB's; the clock leads, so later ids sort later (the
+    B-trees keyed by document id then grow at one edge)."""
+    from ledger import ion
+
+    ids = [ion.new_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(len(i) == 22 and i.isalnum() and i.isascii() for i in ids)
+    clock = iter([1_700_000_000_000_000_000, 1_700_000_000_001_000_000, 1_700_000_000_001_000_000])
+    monkeypatch.setattr(ion.time, "time_ns", lambda: next(clock))
+    first, second, same_ms = ion.new_id(), ion.new_id(), ion.new_id()
+    assert first < second and first < same_ms and second != same_ms  # same ms: random order
