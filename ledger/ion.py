@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as _dt
 import os
+import threading
 import time
 from collections.abc import Mapping
 from decimal import Decimal
@@ -41,12 +42,33 @@ ID_LENGTH = 22
 _PAIRS = [a + b for a in _BASE62 for b in _BASE62]  # base 62**2: two digits per divmod
 
 
+_last_id = 0
+_id_lock = threading.Lock()
+
+
+def _forget_last_id() -> None:
+    """A forked child starts afresh: continuing from its parent's last id, both would
+    step from the same number."""
+    global _last_id
+    _last_id = 0
+
+
+os.register_at_fork(after_in_child=_forget_last_id)
+
+
 def new_id() -> str:
     """A 22-character base62 id of 128 bits, as QLDB issues them: the top 48 bits are the
-    clock in milliseconds, the other 80 random.  Ids issued later sort later, so a
+    clock in milliseconds, the other 80 random.  Ids issued later sort later (within a
+    process strictly: an id that would not is moved just past the last one), so a
     ledger's keys by document id (docs, revisions) grow at their right edge, in pages
-    already in memory, instead of at random places in ever larger B-trees."""
+    already in memory and filled to the brim, instead of at random places in ever
+    larger, two-thirds-full B-trees."""
+    global _last_id
     n = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10))
+    with _id_lock:
+        if n <= _last_id:  # the same millisecond (or the clock stepped back)
+            n = _last_id + 1 + int.from_bytes(os.urandom(4))
+        _last_id = n
     pairs = []
     for _ in range(ID_LENGTH // 2):
         n, r = divmod(n, 3844)

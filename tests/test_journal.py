@@ -368,7 +368,33 @@ def test_ids_are_qldb_shaped_unique_and_sort_by_issue_time(monkeypatch):
     ids = [ion.new_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
     assert all(len(i) == 22 and i.isalnum() and i.isascii() for i in ids)
-    clock = iter([1_700_000_000_000_000_000, 1_700_000_000_001_000_000, 1_700_000_000_001_000_000])
+    monkeypatch.setattr(ion, "_last_id", ion._last_id)  # restored afterwards
+    later = 4_000_000_000_000 * 1_000_000  # ns: year 2096, after every id issued so far
+    clock = iter([later, later + 1_000_000, later + 1_000_000])
     monkeypatch.setattr(ion.time, "time_ns", lambda: next(clock))
     first, second, same_ms = ion.new_id(), ion.new_id(), ion.new_id()
-    assert first < second and first < same_ms and second != same_ms  # same ms: random order
+    assert first < second < same_ms  # in one millisecond, the next id steps past the last
+    number = 0
+    for digit in first:
+        number = number * 62 + ion._BASE62.index(digit)
+    assert number >> 80 == 4_000_000_000_000  # the clock, in milliseconds, leads
+
+
+def test_ids_from_one_process_sort_in_the_order_issued_and_a_fork_starts_afresh():
+    """Strictly ascending in a process (B-tree pages fill up instead of splitting half
+    empty); a forked child does not continue from its parent's last id."""
+    import os
+
+    from ledger import ion
+
+    ids = [ion.new_id() for _ in range(20000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports the last id it would continue from
+        os.write(write, str(ion._last_id).encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    assert os.read(read, 100) == b"0"
+    os.close(read)
