@@ -48,9 +48,9 @@ _id_lock = threading.Lock()
 
 def _forget_last_id() -> None:
     """A forked child starts afresh: continuing from its parent's last id, both would
-    step from the same number."""
-    global _last_id
-    _last_id = 0
+    step from the same number (and the lock may have been held by a thread it lacks)."""
+    global _last_id, _id_lock
+    _last_id, _id_lock = 0, threading.Lock()
 
 
 os.register_at_fork(after_in_child=_forget_last_id)

@@ -50,7 +50,7 @@ def decode(raw: bytes, loads: Loads = ion.loads, loads_data: Loads | None = None
     ``loads_data`` decodes the revisions' data (default: ``loads``)."""
     block, parts = envelope(raw, loads)
     for index in parts:
-        revision(block, parts, index, loads_data or loads, in_place=True)
+        block["revisions"][index] = revision(block, parts, index, loads_data or loads)
     return block
 
 
@@ -64,24 +64,13 @@ def envelope(raw: bytes, loads: Loads = ion.loads) -> tuple[Any, dict[int, bytes
     return loads(bare), dict(parts)
 
 
-def revision(
-    block: Any,
-    parts: Mapping[int, bytes],
-    index: int,
-    loads: Loads = ion.loads,
-    in_place: bool = False,
-) -> Any:
-    """Revision ``index`` of an ``envelope`` with its data decoded and put back (stored
-    back in ``block`` too when ``in_place``); DataError if the two do not match."""
+def revision(block: Any, parts: Mapping[int, bytes], index: int, loads: Loads = ion.loads) -> Any:
+    """Revision ``index`` of an ``envelope``, with its data decoded and put back;
+    DataError if the two do not match."""
     try:
         bare = block["revisions"][index]
         data = parts.get(index)
-        if data is None:
-            return bare
-        whole = with_data(bare, loads(data))
-        if in_place:
-            block["revisions"][index] = whole
-        return whole
+        return bare if data is None else with_data(bare, loads(data))
     except (KeyError, IndexError, TypeError) as exc:
         raise DataError(f"a stored block's data do not match its revisions: {exc!r}") from None
 
