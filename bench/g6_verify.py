@@ -1,4 +1,4 @@
-"""G6: full verify (``ledger.journal.verify.verify(db.journal)``: every hash, the chain,
+"""G6: full verify (``ledger.proof.verify.verify(db.journal)``: every hash, the chain,
 the digest, and the replay against summary tables and indexes) of the indexed ledger of
 bench/fixtures.py: n revisions in n/40 blocks.  No peer: the target is absolute."""
 
@@ -17,7 +17,7 @@ def run(quick: bool = False) -> Row:
     n, repeat = (10_000, 2) if quick else (100_000, 3)
     title = f"full verify of a {n:,}-revision ledger"
     try:
-        from ledger.journal.verify import verify
+        from ledger.proof.verify import verify
     except ImportError as exc:
         return Row("G6", title, "not measured", "—", None, f"≥ {TARGET:,} revisions/s", None,
                    note=f"not measured: verify not available ({exc})")

@@ -36,7 +36,7 @@ def revision_prover(c: Chain) -> Callable[[tuple[int, str, int]], tuple[Any, lis
     method = getattr(db, "get_revision", None)
     if method is not None:
         return lambda a: _as_pair(method(a[0], a[1], a[2]))
-    from ledger.journal.proofs import get_revision
+    from ledger.proof.proofs import get_revision
 
     journal, store = db.journal, db.journal.store
 
@@ -60,7 +60,7 @@ def _as_pair(result: Any) -> tuple[Any, list[bytes]]:
 
 def doc_ids(c: Chain, seqs: list[int]) -> list[str]:
     """The document of each block (read before timing)."""
-    from ledger.journal.proofs import get_block
+    from ledger.proof.proofs import get_block
 
     txn = c.db.journal.store.read()
     try:

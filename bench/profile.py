@@ -64,7 +64,7 @@ def _workload(name: str, db: Any, n: int) -> tuple[Callable[[], None], int, str]
 
         return g5, n, "lookup"
     if name == "g6":
-        from ledger.journal.verify import verify
+        from ledger.proof.verify import verify
 
         def g6() -> None:
             assert verify(db.journal).verified

@@ -13,15 +13,15 @@ from typing import Any, TypeVar
 
 from ledger.cursor import Cursor
 from ledger.errors import InterfaceError, OccConflictError
-from ledger.journal import export as journal_export
-from ledger.journal import proofs
-from ledger.journal import verify as journal_verify
-from ledger.journal.export import ExportResult
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
-from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import Transaction
-from ledger.journal.verify import Progress, VerifyReport
+from ledger.proof import export as journal_export
+from ledger.proof import proofs
+from ledger.proof import verify as journal_verify
+from ledger.proof.export import ExportResult
+from ledger.proof.signing import SavedDigest
+from ledger.proof.verify import Progress, VerifyReport
 from ledger.query.context import BlockAddress
 from ledger.storage.kv import ReadTxn
 from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore

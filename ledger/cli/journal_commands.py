@@ -24,9 +24,9 @@ import click
 from ledger import ion
 from ledger.cli.errors import EXIT_VERIFY, CliFailure, reported
 from ledger.errors import DataError, VerificationError
-from ledger.journal import export as export_mod
-from ledger.journal import proofs, signing
-from ledger.journal.verify import VerifyReport, check_consistency, verify
+from ledger.proof import export as export_mod
+from ledger.proof import proofs, signing
+from ledger.proof.verify import VerifyReport, check_consistency, verify
 from ledger.query.context import BlockAddress
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -10,7 +10,7 @@ from typing import Any, Protocol, cast
 
 from ledger.database import Ledger
 from ledger.errors import DataError
-from ledger.journal import proofs as journal_proofs
+from ledger.proof import proofs as journal_proofs
 from ledger.query.context import BlockAddress
 
 

@@ -193,7 +193,7 @@ def entries(path: Path, name: str) -> list[tuple[bytes, bytes]]:
 
 
 def verify_path(path: Path, **kwargs: Any) -> Any:
-    from ledger.journal.verify import verify
+    from ledger.proof.verify import verify
 
     with ledger.connect(path, readonly=True) as db:
         return verify(db.journal, **kwargs)

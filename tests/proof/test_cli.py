@@ -15,7 +15,7 @@ from proofkit import copy_ledger, edit, ref_fold
 import ledger
 from ledger import ion
 from ledger.cli.journal_commands import COMMANDS, register
-from ledger.journal import proofs
+from ledger.proof import proofs
 from ledger.storage import layout
 
 

@@ -159,7 +159,7 @@ def test_every_corruption_is_detected_and_located(snapshot, db, kind, i, j, bit)
 @settings(max_examples=12, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), rounds=st.integers(0, 6))
 def test_untouched_ledgers_always_verify(seed, rounds):
-    from ledger.journal.verify import verify
+    from ledger.proof.verify import verify
 
     with ledger.connect(":memory:") as db:
         populate(db, rounds=rounds, seed=seed, redaction_alone=seed % 2 == 0)
@@ -171,7 +171,7 @@ def test_untouched_ledgers_always_verify(seed, rounds):
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_every_prefix_of_a_journal_verifies(seed):
-    from ledger.journal.verify import verify
+    from ledger.proof.verify import verify
 
     with ledger.connect(":memory:") as db:
         with db.transaction() as tx:

@@ -18,8 +18,8 @@ import ledger
 from ledger import ion
 from ledger.errors import DataError, VerificationError
 from ledger.hashing import dot, ion_hash, merkle_root, revision_hash
-from ledger.journal import export, proofs, signing
-from ledger.journal.export import import_export, verify_export
+from ledger.proof import export, proofs, signing
+from ledger.proof.export import import_export, verify_export
 
 
 @pytest.fixture
@@ -327,7 +327,7 @@ def test_qldb_style_export_imports_with_tables_from_transaction_info(tmp_path):
         txn = db.journal.store.read()
         revision, proof = proofs.get_revision(db.journal, txn, 1, "JUJgkIcNbhS2goq8RqLuZ4", 2)
         txn.close()
-        from ledger.journal.verify import check_revision_proof
+        from ledger.proof.verify import check_revision_proof
 
         check_revision_proof(revision, proof, db.digest().digest)
     assert verify_path(Path(imported)).verified

@@ -9,7 +9,7 @@ from proofkit import block_hashes, blocks, ref_fold, ref_merkle, ref_subproof
 
 from ledger import ion
 from ledger.errors import DataError, ProgrammingError, VerificationError
-from ledger.journal import proofs, verify
+from ledger.proof import proofs, verify
 from ledger.query.context import BlockAddress
 
 

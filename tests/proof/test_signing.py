@@ -11,7 +11,7 @@ import stat
 import pytest
 
 from ledger.errors import DataError, VerificationError
-from ledger.journal import signing
+from ledger.proof import signing
 from ledger.query.context import BlockAddress
 
 TIP = BlockAddress("KmA3ZZca7vAIiJAK9S5Iwl", 123)

@@ -13,7 +13,7 @@ from proofkit import ref_fold
 
 from ledger import ion
 from ledger.errors import DataError, VerificationError
-from ledger.journal import export, proofs, signing, verify
+from ledger.proof import export, proofs, signing, verify
 
 STRAND = "KmA3ZZca7vAIiJAK9S5Iwl"
 

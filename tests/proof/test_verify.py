@@ -13,9 +13,9 @@ from proofkit import copy_ledger, edit, entries, ref_merkle, verify_path
 import ledger
 from ledger import ion
 from ledger.journal import blocks as stored_blocks
-from ledger.journal import signing
 from ledger.journal.catalog import CATALOG_TABLE_ID
-from ledger.journal.verify import Frontier, VerifyReport, tree_node_count
+from ledger.proof import signing
+from ledger.proof.verify import Frontier, VerifyReport, tree_node_count
 from ledger.query.context import BlockAddress
 from ledger.storage import layout
 

@@ -1,4 +1,4 @@
-"""``verify``'s fast path (ledger.journal.verify_blocks) and its worker processes reach
+"""``verify``'s fast path (ledger.proof.verify_blocks) and its worker processes reach
 exactly the verdict of the original block checks, on a sound ledger and on each kind
 of damage: the same failure, located alike, with the same expected and computed values."""
 
@@ -14,8 +14,8 @@ from proofkit import copy_ledger, edit, entries, populate, verify_path
 import ledger
 from ledger import ion
 from ledger.journal import blocks as stored_blocks
-from ledger.journal import verify as verify_module
-from ledger.journal import verify_blocks
+from ledger.proof import verify as verify_module
+from ledger.proof import verify_blocks
 from ledger.storage import layout
 
 MODES = ("original", "fast", "workers")

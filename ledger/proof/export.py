@@ -42,10 +42,10 @@ from ledger.journal import catalog
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
 from ledger.journal.journal import Journal, NodeStore
-from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import index_value
-from ledger.journal.verify import CatalogReplay, Frontier, jsonable
-from ledger.journal.verify_parts import (
+from ledger.proof.signing import SavedDigest
+from ledger.proof.verify import CatalogReplay, Frontier, jsonable
+from ledger.proof.verify_parts import (
     RevisionParts,
     block_ms,
     block_seq_and_strand,
@@ -632,7 +632,7 @@ def _init_meta(store: Any, strand: str, name: str) -> None:
 
 
 def _check_imported(store: Any) -> None:
-    from ledger.journal.verify import verify
+    from ledger.proof.verify import verify
 
     report = verify(Journal(store))
     if not report.verified:

@@ -48,10 +48,10 @@ from ledger.hashing import dot, fold, revision_hash, tree, verify_block
 from ledger.journal import blocks, catalog
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.journal import Journal, NodeStore
-from ledger.journal.signing import SavedDigest
 from ledger.journal.transaction import index_value, ms_timestamp
-from ledger.journal.verify_blocks import BlockFacts, Pipeline, RevisionFacts, workers_for
-from ledger.journal.verify_parts import (
+from ledger.proof.signing import SavedDigest
+from ledger.proof.verify_blocks import BlockFacts, Pipeline, RevisionFacts, workers_for
+from ledger.proof.verify_parts import (
     MALFORMED,
     RevisionParts,
     block_ms,

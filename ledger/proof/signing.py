@@ -47,7 +47,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 
 from ledger.errors import DataError, VerificationError
 from ledger.hashing import HASH_SIZE
-from ledger.journal.proofs import address_ion_text, parse_address
+from ledger.proof.proofs import address_ion_text, parse_address
 from ledger.query.context import BlockAddress
 
 FORMAT = "ledger.signed-digest"

@@ -1,6 +1,6 @@
 """Building proofs: GetBlock, GetRevision and consistency proofs, and their wire forms.
 
-Only *building* lives here; checking a proof is ledger/journal/verify.py's job (the
+Only *building* lives here; checking a proof is ledger/proof/verify.py's job (the
 transparency-dev habit: the prover and the checker share no code path but the hash).
 
 Every proof folds with ``dot`` from its leaf to the ledger digest at a tip

@@ -37,7 +37,7 @@ from ledger.journal import blocks
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
 from ledger.journal.transaction import index_value
-from ledger.journal.verify_parts import BLOCK_FIELDS, REVISION_FIELDS, block_ms
+from ledger.proof.verify_parts import BLOCK_FIELDS, REVISION_FIELDS, block_ms
 from ledger.storage import layout
 
 _BARE = simpleion.IonPyValueModel.MAY_BE_BARE
