@@ -63,7 +63,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.only and ident not in args.only:
             continue
         print(f"running {ident} ...", file=sys.stderr, flush=True)
-        rows.append(module.run(quick=args.quick))
+        result = module.run(quick=args.quick)
+        # A scenario gives one row, or several (e.g. one per core or per storage backend).
+        rows.extend(result if isinstance(result, list) else [result])
     text = table(rows)
     print(text)
     header = (
