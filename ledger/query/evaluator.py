@@ -289,10 +289,27 @@ def compile_collection(node: ast.Expr, scope: Scope) -> Fn:
     """An expression read as a collection (FROM, IN, EXISTS): a subquery stays a bag,
     never coerced to its one value."""
     if isinstance(node, ast.Subquery):
-        from ledger.query.select import compile_select
-
-        return compile_select(node.query, scope)
+        return _compile_select(node.query, scope)
     return compile_expr(node, scope)
+
+
+# A subquery is a SELECT, compiled by ``select``: a stage above this one, which compiles
+# its own expressions here.  ``select`` hands its compiler in when it loads (the package
+# loads it with the executor), so imports flow one way: select -> sources -> evaluator.
+SelectCompiler = Callable[[ast.Select, Scope], Fn]
+_select_compiler: SelectCompiler | None = None
+
+
+def compile_subqueries_with(compiler: SelectCompiler) -> None:
+    """Let expressions hold subqueries, compiled by ``compiler`` (``select.compile_select``)."""
+    global _select_compiler
+    _select_compiler = compiler
+
+
+def _compile_select(query: ast.Select, scope: Scope) -> Fn:
+    if _select_compiler is None:  # only when ledger.query.select was never imported
+        raise NotSupportedError("subqueries need the SELECT compiler (ledger.query.select)")
+    return _select_compiler(query, scope)
 
 
 def _and(node: ast.And, scope: Scope) -> Fn:

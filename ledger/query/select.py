@@ -17,7 +17,12 @@ from typing import Any
 from ledger.errors import DataError, NotSupportedError, ProgrammingError
 from ledger.query import aggregates, ast, planner
 from ledger.query.env import Env, Fn
-from ledger.query.evaluator import Scope, compile_expr, compile_predicate
+from ledger.query.evaluator import (
+    Scope,
+    compile_expr,
+    compile_predicate,
+    compile_subqueries_with,
+)
 from ledger.query.sources import DOC_KEY, LOC_KEY, Binding, CompiledSource, compile_source
 from ledger.query.values import (
     ABSENT,
@@ -576,3 +581,6 @@ def _star(env: Env) -> Any:
         elif value is not MISSING:
             out = put_field(out, f"_{position}", value)  # a non-struct binding: by position
     return out
+
+
+compile_subqueries_with(compile_select)  # subqueries inside expressions (evaluator)
