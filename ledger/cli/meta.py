@@ -7,19 +7,48 @@ checks that every entry is documented.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from ledger.cli import explore, proofs
 from ledger.cli.errors import ShellError
 from ledger.cli.output import FORMATS, format_table
+from ledger.cli.printer import Printer
+from ledger.database import Ledger
 from ledger.errors import VerificationError
 
-if TYPE_CHECKING:
-    from ledger.cli.session import Session
 
-Handler = Callable[["Session", str], None]
+class _Settings(Protocol):
+    format: str
+    timing: bool
+    expanded: bool
+
+
+class Session(Protocol):
+    """What a command sees of the shell's session: ``ledger.cli.session.Session``
+    imports this registry, so the registry names only the shape, and imports flow one
+    way (session -> meta)."""
+
+    finished: bool
+
+    @property
+    def db(self) -> Ledger: ...
+
+    @property
+    def printer(self) -> Printer: ...
+
+    @property
+    def settings(self) -> _Settings: ...
+
+    def show(self, rows: Sequence[Any], human: str | None = None) -> None: ...
+
+    def run_file(self, path: str) -> bool: ...
+
+    def end(self) -> bool: ...
+
+
+Handler = Callable[[Session, str], None]
 
 TABLE = "table"  # argument kinds, for completion
 FORMAT = "format"
