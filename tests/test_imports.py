@@ -95,9 +95,7 @@ def test_circle_finder_finds_a_hidden_circle() -> None:
 
 
 def test_imports_flow_one_way() -> None:
-    circles = [
-        c for c in _circles(_graph()) if not all(m.startswith(JOURNAL_CIRCLE) for m in c)
-    ]
+    circles = [c for c in _circles(_graph()) if not all(m.startswith(JOURNAL_CIRCLE) for m in c)]
     assert circles == []
 
 

@@ -14,7 +14,7 @@ Finally every database must hold exactly as many entries as the journal implies,
 nothing extra hides anywhere.  The first problem stops the run, located by block,
 document, expected and computed values.
 
-Stages, one module each: ``verify_read`` (the stored blocks in key order),
+Stages, one module each: ``verify_reader`` (the stored blocks in key order),
 ``verify_blocks`` (the fast path, in worker processes), ``verify_chain`` (the chain,
 block_hashes, the ledger tree, times, digests), ``verify_replay`` (revisions, history,
 docs, index per revision), ``verify_catalog`` (the catalog replayed and compared),
@@ -54,7 +54,7 @@ from ledger.proof.verify_catalog import CatalogReplay, check_catalog, claimed_ta
 from ledger.proof.verify_chain import Chain, Frontier, tree_node_count
 from ledger.proof.verify_counts import Counts
 from ledger.proof.verify_parts import MALFORMED, block_seq_and_strand, check_block_contents, text
-from ledger.proof.verify_read import BlockReader, decode
+from ledger.proof.verify_reader import BlockReader, decode
 from ledger.proof.verify_replay import Replay
 from ledger.proof.verify_report import VerifyReport, jsonable, report
 from ledger.storage.kv import ReadTxn
