@@ -88,7 +88,8 @@ def test_ion_text_of_every_document_reads_back(name):
 
 @pytest.mark.parametrize("fmt", ["ion_text", "ion_binary", "json"])
 def test_export_verify_and_import_keep_big_documents(big_ledger, tmp_path, fmt):
-    result = export.export(ledger.connect(big_ledger, readonly=True).journal, tmp_path / "x", fmt=fmt)
+    with ledger.connect(big_ledger, readonly=True) as db:
+        result = export.export(db.journal, tmp_path / "x", fmt=fmt)
     report = verify_export(tmp_path / "x")
     assert report.verified, report.failure
     assert report.last == result.last
