@@ -263,6 +263,19 @@ def loads_document(data: bytes) -> Any:
         raise DataError(f"invalid Ion: {exc}") from exc
 
 
+VALUE_MODELS = ("may_be_bare", "ion_py")  # the models a Ledger or Cursor returns values in
+
+
+def as_ion_py(value: Any) -> Any:
+    """``value`` in amazon.ion's default value model, every value an IonPy type
+    (IonPyText, IonPyInt, IonPyDict, typed nulls with ``ion_type``...), as pyqldb
+    returns them: decoded from its own Ion binary, so nothing changes but the types."""
+    try:
+        return simpleion.loads(dumps(value))
+    except (IonException, ValueError, TypeError) as exc:
+        raise DataError(f"invalid Ion: {exc}") from exc
+
+
 def loads_all(data: bytes | str) -> list[Any]:
     """Every top-level value of an Ion stream."""
     try:
