@@ -82,6 +82,23 @@ class StatementRecord:
         return self.digest
 
 
+def check_history_window(start: _dt.datetime | None, end: _dt.datetime | None) -> None:
+    """QLDB refuses a history window that starts after it ends or ends in the future
+    (QLDB Developer Guide, PartiQL reference, "History function")."""
+    start = None if start is None else _aware(start)
+    end = None if end is None else _aware(end)
+    if end is not None and end > _dt.datetime.now(_dt.UTC):
+        raise ProgrammingError(f"history() end time {end.isoformat()} is in the future")
+    if start is not None and end is not None and start > end:
+        raise ProgrammingError(
+            f"history() start time {start.isoformat()} is after its end time {end.isoformat()}"
+        )
+
+
+def _aware(moment: _dt.datetime) -> _dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_dt.UTC)
+
+
 @dataclass
 class ReadSet:
     docs: dict[tuple[str, str], int] = field(default_factory=dict)  # -> seq seen, -1 absent
@@ -340,6 +357,7 @@ class Transaction:
     ) -> Iterator[dict[str, Any]]:
         from ledger.journal.history import history
 
+        check_history_window(start, end)
         for revision in history(self.journal, self.snap, table_id, start, end, doc_id):
             self.read_ios += 1
             yield revision
