@@ -135,7 +135,7 @@ def test_division_by_zero(ctx: Any) -> None:
         ("SIZE([1, 2, 3])", "3"),
         ("CARDINALITY(<<1, 2>>)", "2"),
         ("SIZE({'a': 1})", "1"),
-        ("SIZE(1)", "$missing::null"),
+        ("CARDINALITY(1)", "$missing::null"),
         ("SIZE(NULL)", "null"),
         ("COALESCE(NULL, MISSING, 2, 3)", "2"),
         ("COALESCE(NULL, NULL)", "null"),
@@ -149,7 +149,8 @@ def test_division_by_zero(ctx: Any) -> None:
         ("CHAR_LENGTH(NULL)", "null"),
         ("LOWER('AbC')", '"abc"'),
         ("UPPER('AbC')", '"ABC"'),
-        ("UPPER(MISSING)", "$missing::null"),
+        ("UPPER(MISSING)", "null"),  # QLDB: NULL for a MISSING argument
+        ("BIT_LENGTH(MISSING)", "$missing::null"),  # PartiQL's own functions keep MISSING
         ("SUBSTRING('123456789', 2)", '"23456789"'),
         ("SUBSTRING('123456789', 2, 3)", '"234"'),
         ("SUBSTRING('123456789' FROM 2 FOR 3)", '"234"'),

@@ -241,8 +241,10 @@ def test_subqueries(people: Any) -> None:
 
 
 def test_exists(people: Any) -> None:
-    rows = people("SELECT VALUE p.name FROM P AS p WHERE EXISTS(p.tags)")
+    rows = people("SELECT VALUE p.name FROM P AS p WHERE EXISTS(COALESCE(p.tags, []))")
     assert rows == ["a"]
+    with pytest.raises(DataError, match="EXISTS of MISSING"):  # QLDB: EXISTS(missing) -- error
+        people("SELECT VALUE p.name FROM P AS p WHERE EXISTS(p.tags)")
     rows = people(
         "SELECT VALUE p.name FROM P AS p WHERE EXISTS (SELECT * FROM P AS q WHERE q.age > p.age)"
     )
