@@ -222,7 +222,7 @@ def test_utcnow_and_txid_come_from_the_context(ctx: Any) -> None:
         ("DATE_ADD(month, 1, `2010T`)", "2010-02T"),
         ("DATE_ADD(month, 13, `2010T`)", "2011-02T"),
         ("DATE_ADD(day, -1, `2017-01-10T`)", "2017-01-09"),
-        ("DATE_ADD(hour, 1, `2017T`)", "2017-01-01T01:00-00:00"),
+        ("DATE_ADD(hour, 1, `2017T`)", "2017-01-01T01:00Z"),  # QLDB "DATE_ADD function"
         ("DATE_ADD(hour, 1, `2017-01-02T03:04Z`)", "2017-01-02T04:04Z"),
         ("DATE_ADD(minute, 1, `2017-01-02T03:04:05.006Z`)", "2017-01-02T03:05:05.006Z"),
         ("DATE_ADD(second, 1, `2017-01-02T03:04:05.006Z`)", "2017-01-02T03:04:06.006Z"),
@@ -271,7 +271,9 @@ def test_utcnow_and_txid_come_from_the_context(ctx: Any) -> None:
         ("TO_TIMESTAMP('Feb 2016', 'MMM yyyy')", "2016-02T"),
         ("TO_TIMESTAMP('February 2016', 'MMMM yyyy')", "2016-02T"),
         ("TO_TIMESTAMP('2016-02-06T12:00:00Z', 'y-MM-dd''T''HH:mm:ssX')", "2016-02-06T12:00:00Z"),
-        ("TO_TIMESTAMP('7/20/69 8:18 PM +0800', 'M/d/yy h:m a xx')", "1969-07-20T20:18+08:00"),
+        ("TO_TIMESTAMP('7/20/70 8:18 PM +0800', 'M/d/yy h:m a xx')", "1970-07-20T20:18+08:00"),
+        # "TO_TIMESTAMP function": 1900 is added to yy >= 70, 2000 to yy < 70
+        ("TO_TIMESTAMP('7/20/69 8:18 PM +0800', 'M/d/yy h:m a xx')", "2069-07-20T20:18+08:00"),
     ],
 )
 def test_datetime_functions(ctx: Any, expr: str, expected: str) -> None:
