@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-import json
 import os
 import re
 import shutil
@@ -43,6 +42,7 @@ from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
 from ledger.journal.journal import Journal, NodeStore
 from ledger.journal.transaction import index_value
+from ledger.json_text import dumps_json
 from ledger.proof.signing import SavedDigest
 from ledger.proof.verify import CatalogReplay, Frontier, jsonable
 from ledger.proof.verify_parts import (
@@ -252,7 +252,7 @@ def _encode_blocks(raw: list[bytes], fmt: str) -> bytes:
         # One space between blocks, as QLDB wrote them: AWS's sample export reader
         # (amazon-qldb-dmv-sample-python, journal_s3_export_reader) splits on "} {".
         return (" ".join(ion.dumps_text(ion.loads(r)) for r in raw) + "\n").encode("utf-8")
-    return "".join(json.dumps(ion.to_json(ion.loads(r))) + "\n" for r in raw).encode("utf-8")
+    return "".join(dumps_json(ion.loads(r)) + "\n" for r in raw).encode("utf-8")
 
 
 def _write_manifest(path: Path, value: dict[str, Any], fmt: str) -> None:
@@ -261,7 +261,7 @@ def _write_manifest(path: Path, value: dict[str, Any], fmt: str) -> None:
     elif fmt == "ion_text":
         path.write_text(ion.dumps_text(value) + "\n", "utf-8")
     else:
-        path.write_text(json.dumps(ion.to_json(value)) + "\n", "utf-8")
+        path.write_text(dumps_json(value) + "\n", "utf-8")
 
 
 # -- reading an export ---------------------------------------------------------------------------
