@@ -20,6 +20,7 @@ from ledger.journal.transaction import Transaction
 from ledger.proof import export as journal_export
 from ledger.proof import proofs
 from ledger.proof import verify as journal_verify
+from ledger.proof.bucket import export_to_bucket
 from ledger.proof.export import ExportResult
 from ledger.proof.signing import SavedDigest
 from ledger.proof.verify import Progress, VerifyReport
@@ -165,6 +166,15 @@ class Ledger:
         """Write the journal (or a time range of it) in QLDB's journal export format."""
         self._check_open()
         return journal_export.export(self.journal, directory, start, end, fmt)
+
+    def export_to_bucket(
+        self, bucket_dir: str | os.PathLike[str], prefix: str = "", **options: Any
+    ) -> ExportResult:
+        """An export in QLDB's S3 layout under ``bucket_dir`` (see
+        ``ledger.proof.bucket.export_to_bucket`` for ``start``, ``end``,
+        ``output_format``, ``export_id``, ``bucket``)."""
+        self._check_open()
+        return export_to_bucket(self.journal, bucket_dir, prefix, **options)
 
     def _read(self, fn: Callable[[ReadTxn], T]) -> T:
         self._check_open()

@@ -80,6 +80,7 @@ class ExportResult:
     output_format: str = "ION_TEXT"
     inclusive_start_time: Any = None  # Ion timestamps, as the started manifest has them
     exclusive_end_time: Any = None
+    bucket: str = "local"  # the bucket name the started manifest records
 
     @property
     def started_key(self) -> str:
@@ -160,7 +161,7 @@ def _export(journal: Journal, txn: ReadTxn, request: ExportRequest) -> ExportRes
     }
     result = ExportResult(
         export_id, strand, [], first, last, str(out), prefix, FORMATS[fmt],
-        started["inclusiveStartTime"], started["exclusiveEndTime"],
+        started["inclusiveStartTime"], started["exclusiveEndTime"], request.bucket,
     )  # fmt: skip
     _write_manifest(_object_path(out, result.started_key), started, fmt)
     if first is not None and last is not None:

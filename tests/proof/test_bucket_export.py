@@ -135,6 +135,7 @@ def test_a_qldb_tool_reads_and_verifies_the_export(vehicles, tmp_path, fmt):
         result = export_to_bucket(db, bucket, PREFIX, output_format=fmt, blocks_per_file=5)
         tip = db.digest().tip
     assert len(result.export_id) == 22 and result.output_format == fmt
+    assert result.bucket == "bucket" and result.prefix == PREFIX
     assert (bucket / result.started_key).is_file() and (bucket / result.completed_key).is_file()
     assert all(key.startswith(PREFIX) for key in result.keys) and len(result.keys) >= 3
     blocks = qldb_tool_read(bucket, PREFIX, result.export_id, result.strand_id, fmt == "ION_BINARY")
@@ -168,7 +169,7 @@ def test_several_exports_share_a_prefix(vehicles, tmp_path):
         first = export_to_bucket(db, bucket, PREFIX)
         db.execute("INSERT INTO Vehicle ?", {"VIN": "LATE"})
         second = export_to_bucket(db, bucket, PREFIX, output_format="JSON")
-        other = export_to_bucket(db, bucket, "elsewhere/", output_format="ION_BINARY")
+        other = db.export_to_bucket(bucket, "elsewhere/", output_format="ION_BINARY")
     assert len({first.export_id, second.export_id, other.export_id}) == 3
     assert second.last == first.last + 1
     assert verify_export(bucket, export_id=first.export_id).last == first.last
