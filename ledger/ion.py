@@ -22,6 +22,7 @@ from amazon.ion.exceptions import IonException
 from amazon.ion.simple_types import (
     IonPyBool,
     IonPyBytes,
+    IonPyDecimal,
     IonPyDict,
     IonPyFloat,
     IonPyInt,
@@ -266,10 +267,44 @@ def loads_document(data: bytes) -> Any:
 VALUE_MODELS = ("may_be_bare", "ion_py")  # the models a Ledger or Cursor returns values in
 
 
+_ION_PY: dict[type, tuple[Any, IonType]] = {
+    str: (IonPyText, IonType.STRING),
+    int: (IonPyInt, IonType.INT),
+    bool: (IonPyBool, IonType.BOOL),
+    float: (IonPyFloat, IonType.FLOAT),
+    Decimal: (IonPyDecimal, IonType.DECIMAL),
+    bytes: (IonPyBytes, IonType.BLOB),
+    Timestamp: (IonPyTimestamp, IonType.TIMESTAMP),
+}
+
+
+_ION_PY_LEAVES = frozenset(
+    {IonPyText, IonPyInt, IonPyBool, IonPyFloat, IonPyDecimal, IonPyBytes, IonPyTimestamp,
+     IonPySymbol, IonPyNull}
+)  # fmt: skip
+
+
 def as_ion_py(value: Any) -> Any:
     """``value`` in amazon.ion's default value model, every value an IonPy type
     (IonPyText, IonPyInt, IonPyDict, typed nulls with ``ion_type``...), as pyqldb
-    returns them: decoded from its own Ion binary, so nothing changes but the types."""
+    returns them.  The plain values of the MAY_BE_BARE model and unannotated structs
+    and lists are wrapped directly (about 2x faster); anything else is decoded from its
+    own Ion binary.  Either way nothing changes but the Python types."""
+    cls = type(value)
+    if cls in _ION_PY_LEAVES:
+        return value  # already an IonPy scalar (decoded in this model)
+    scalar = _ION_PY.get(cls)
+    if scalar is not None:
+        return scalar[0].from_value(scalar[1], value)
+    if cls is IonPyDict and not value.ion_annotations:
+        struct = IonPyDict.from_value(IonType.STRUCT, {})
+        for name, item in value.items():  # every value of a repeated field name
+            struct.add_item(name, as_ion_py(item))
+        return struct
+    if cls is list:
+        return IonPyList.from_value(IonType.LIST, [as_ion_py(item) for item in value])
+    if value is None:
+        return IonPyNull.from_value(IonType.NULL, None)
     try:
         return simpleion.loads(dumps(value))
     except (IonException, ValueError, TypeError) as exc:
