@@ -267,17 +267,17 @@ def loads_document(data: bytes) -> Any:
 VALUE_MODELS = ("may_be_bare", "ion_py")  # the models a Ledger or Cursor returns values in
 
 
-_ION_PY: dict[type, tuple[Any, IonType]] = {
-    str: (IonPyText, IonType.STRING),
-    int: (IonPyInt, IonType.INT),
-    bool: (IonPyBool, IonType.BOOL),
-    float: (IonPyFloat, IonType.FLOAT),
-    Decimal: (IonPyDecimal, IonType.DECIMAL),
-    bytes: (IonPyBytes, IonType.BLOB),
-    Timestamp: (IonPyTimestamp, IonType.TIMESTAMP),
+# Plain value -> its IonPy twin.  The classes that carry ion_type on the class are built
+# directly (about 3x cheaper than from_value); bytes and timestamps need from_value.
+_ION_PY: dict[type, Any] = {
+    str: IonPyText,
+    int: IonPyInt,
+    bool: IonPyBool,
+    float: IonPyFloat,
+    Decimal: IonPyDecimal,
+    bytes: lambda v: IonPyBytes.from_value(IonType.BLOB, v),
+    Timestamp: lambda v: IonPyTimestamp.from_value(IonType.TIMESTAMP, v),
 }
-
-
 _ION_PY_LEAVES = frozenset(
     {IonPyText, IonPyInt, IonPyBool, IonPyFloat, IonPyDecimal, IonPyBytes, IonPyTimestamp,
      IonPySymbol, IonPyNull}
@@ -293,9 +293,9 @@ def as_ion_py(value: Any) -> Any:
     cls = type(value)
     if cls in _ION_PY_LEAVES:
         return value  # already an IonPy scalar (decoded in this model)
-    scalar = _ION_PY.get(cls)
-    if scalar is not None:
-        return scalar[0].from_value(scalar[1], value)
+    wrap = _ION_PY.get(cls)
+    if wrap is not None:
+        return wrap(value)
     if cls is IonPyDict and not value.ion_annotations:
         struct = IonPyDict.from_value(IonType.STRUCT, {})
         for name, item in value.items():  # every value of a repeated field name
