@@ -13,12 +13,14 @@ from typing import Any, TypeVar
 
 from ledger.cursor import Cursor
 from ledger.errors import InterfaceError, OccConflictError
+from ledger.ion import VALUE_MODELS
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
 from ledger.proof import export as journal_export
 from ledger.proof import proofs
 from ledger.proof import verify as journal_verify
+from ledger.proof.bucket import export_to_bucket
 from ledger.proof.export import ExportResult
 from ledger.proof.signing import SavedDigest
 from ledger.proof.verify import Progress, VerifyReport
@@ -51,7 +53,13 @@ class Ledger:
         readonly: bool = False,
         limits: Limits | None = None,
         map_size: int = DEFAULT_MAP_SIZE,
+        value_model: str = "may_be_bare",
     ) -> None:
+        if value_model not in VALUE_MODELS:
+            raise InterfaceError(
+                f"value_model must be one of {', '.join(VALUE_MODELS)}, got {value_model!r}"
+            )
+        self.value_model = value_model
         self._tempdir: str | None = None
         text = os.fspath(path)
         if text == MEMORY:
@@ -71,7 +79,9 @@ class Ledger:
     def transaction(self) -> Transaction:
         """A new transaction; use as a context manager (commit on success, abort on error)."""
         self._check_open()
-        return Transaction(self.journal)
+        tx = Transaction(self.journal)
+        tx.value_model = self.value_model
+        return tx
 
     def execute(self, statement: str, *params: Any, mode: str = "permissive") -> Cursor:
         """Run one statement in its own transaction and commit it (``mode``: see
@@ -157,6 +167,15 @@ class Ledger:
         self._check_open()
         return journal_export.export(self.journal, directory, start, end, fmt)
 
+    def export_to_bucket(
+        self, bucket_dir: str | os.PathLike[str], prefix: str = "", **options: Any
+    ) -> ExportResult:
+        """An export in QLDB's S3 layout under ``bucket_dir`` (see
+        ``ledger.proof.bucket.export_to_bucket`` for ``start``, ``end``,
+        ``output_format``, ``export_id``, ``bucket``)."""
+        self._check_open()
+        return export_to_bucket(self.journal, bucket_dir, prefix, **options)
+
     def _read(self, fn: Callable[[ReadTxn], T]) -> T:
         self._check_open()
         txn = self._store.read()
@@ -194,9 +213,15 @@ def connect(
     readonly: bool = False,
     limits: Limits | None = None,
     map_size: int = DEFAULT_MAP_SIZE,
+    value_model: str = "may_be_bare",
 ) -> Ledger:
     """Open the ledger at ``path`` (a directory), creating it if missing.
 
     ``":memory:"`` gives a throwaway ledger in a temporary directory, removed on close.
+    ``value_model``: ``"may_be_bare"`` (default: plain Python values where the Ion type
+    is unambiguous, IonPy types where needed) or ``"ion_py"`` (every value an IonPy
+    type, as pyqldb returns them).
     """
-    return Ledger(path, readonly=readonly, limits=limits, map_size=map_size)
+    return Ledger(
+        path, readonly=readonly, limits=limits, map_size=map_size, value_model=value_model
+    )

@@ -22,6 +22,7 @@ from amazon.ion.exceptions import IonException
 from amazon.ion.simple_types import (
     IonPyBool,
     IonPyBytes,
+    IonPyDecimal,
     IonPyDict,
     IonPyFloat,
     IonPyInt,
@@ -221,10 +222,29 @@ def dumps_text(value: Any) -> str:
     return text
 
 
+TEXT_READER_DEFAULT = 16 * 1024  # amazon.ion's C text reader: bytes one value may span
+_BVM = b"\xe0\x01\x00\xea"  # the Ion 1.0 binary version marker
+
+
+def reader_limit(data: bytes | str) -> int | None:
+    """The ``text_buffer_size_limit`` that lets amazon.ion's text reader take every value
+    of ``data``: by default it refuses a string, symbol, blob or clob of more than 16 KiB
+    (IERR_BUFFER_TOO_SMALL, IERR_TOKEN_TOO_LONG, IERR_LOOKAHEAD_OVERFLOW), far below
+    QLDB's document size.  No value can be longer than the text holding it, so the
+    text's UTF-8 size is always enough; None (the default) for binary and small text."""
+    if isinstance(data, str):
+        size = len(data) if data.isascii() else len(data.encode("utf-8"))
+    elif data[:4] == _BVM:
+        return None
+    else:
+        size = len(data)
+    return size + 1 if size >= TEXT_READER_DEFAULT else None
+
+
 def loads(data: bytes | str) -> Any:
-    """One Ion value from binary or text."""
+    """One Ion value from binary or text (of any size)."""
     try:
-        return simpleion.loads(data)
+        return simpleion.loads(data, text_buffer_size_limit=reader_limit(data))
     except (IonException, ValueError, TypeError) as exc:
         raise DataError(f"invalid Ion: {exc}") from exc
 
@@ -235,7 +255,58 @@ def loads_document(data: bytes) -> Any:
     where they are needed (structs, annotations, typed nulls, sexps) — about 2.5x
     faster to decode than all-IonPy values."""
     try:
-        return simpleion.loads(data, value_model=simpleion.IonPyValueModel.MAY_BE_BARE)
+        return simpleion.loads(
+            data,
+            value_model=simpleion.IonPyValueModel.MAY_BE_BARE,
+            text_buffer_size_limit=reader_limit(data),
+        )
+    except (IonException, ValueError, TypeError) as exc:
+        raise DataError(f"invalid Ion: {exc}") from exc
+
+
+VALUE_MODELS = ("may_be_bare", "ion_py")  # the models a Ledger or Cursor returns values in
+
+
+# Plain value -> its IonPy twin.  The classes that carry ion_type on the class are built
+# directly (about 3x cheaper than from_value); bytes and timestamps need from_value.
+_ION_PY: dict[type, Any] = {
+    str: IonPyText,
+    int: IonPyInt,
+    bool: IonPyBool,
+    float: IonPyFloat,
+    Decimal: IonPyDecimal,
+    bytes: lambda v: IonPyBytes.from_value(IonType.BLOB, v),
+    Timestamp: lambda v: IonPyTimestamp.from_value(IonType.TIMESTAMP, v),
+}
+_ION_PY_LEAVES = frozenset(
+    {IonPyText, IonPyInt, IonPyBool, IonPyFloat, IonPyDecimal, IonPyBytes, IonPyTimestamp,
+     IonPySymbol, IonPyNull}
+)  # fmt: skip
+
+
+def as_ion_py(value: Any) -> Any:
+    """``value`` in amazon.ion's default value model, every value an IonPy type
+    (IonPyText, IonPyInt, IonPyDict, typed nulls with ``ion_type``...), as pyqldb
+    returns them.  The plain values of the MAY_BE_BARE model and unannotated structs
+    and lists are wrapped directly (about 2x faster); anything else is decoded from its
+    own Ion binary.  Either way nothing changes but the Python types."""
+    cls = type(value)
+    if cls in _ION_PY_LEAVES:
+        return value  # already an IonPy scalar (decoded in this model)
+    wrap = _ION_PY.get(cls)
+    if wrap is not None:
+        return wrap(value)
+    if cls is IonPyDict and not value.ion_annotations:
+        struct = IonPyDict.from_value(IonType.STRUCT, {})
+        for name, item in value.items():  # every value of a repeated field name
+            struct.add_item(name, as_ion_py(item))
+        return struct
+    if cls is list:
+        return IonPyList.from_value(IonType.LIST, [as_ion_py(item) for item in value])
+    if value is None:
+        return IonPyNull.from_value(IonType.NULL, None)
+    try:
+        return simpleion.loads(dumps(value))
     except (IonException, ValueError, TypeError) as exc:
         raise DataError(f"invalid Ion: {exc}") from exc
 
@@ -243,7 +314,9 @@ def loads_document(data: bytes) -> Any:
 def loads_all(data: bytes | str) -> list[Any]:
     """Every top-level value of an Ion stream."""
     try:
-        return list(simpleion.loads(data, single_value=False))
+        return list(
+            simpleion.loads(data, single_value=False, text_buffer_size_limit=reader_limit(data))
+        )
     except (IonException, ValueError, TypeError) as exc:
         raise DataError(f"invalid Ion: {exc}") from exc
 

@@ -1,9 +1,9 @@
 """Formatters: a bag of Ion values -> text, one function per output format.
 
 ``ion`` is pretty Ion text as the QLDB shell showed it (a valid Ion stream: it loads
-back with ``ion.loads_all``); ``json`` is one array and ``jsonl`` one value per line
-(both through ``ion.to_json``, which is lossy); ``table``, ``csv`` and ``vertical``
-flatten nested structs into dotted columns (``Owner.Name``) and show lists as
+back with ``ion.loads_all``; non-ASCII text unescaped on a UTF-8 terminal); ``json`` is
+one array and ``jsonl`` one value per line (both through ``json_text.dumps_json``:
+decimals exact, timestamps as Ion text); ``table``, ``csv`` and ``vertical`` flatten nested structs into dotted columns (``Owner.Name``) and show lists as
 compact Ion.  Every formatter returns text ending in a newline, or "" for no rows.
 """
 
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import re
+import sys
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -22,31 +23,76 @@ from amazon.ion.exceptions import IonException
 
 from ledger import ion
 from ledger.errors import DataError
+from ledger.json_text import dumps_json
 
 SCALAR_COLUMN = "value"  # the column of a bag of non-structs (SELECT VALUE)
 
 
-def ion_pretty(value: Any) -> str:
-    """One value as indented Ion text (QLDB shell style: ``{\\n  VIN: "…",\\n …}``)."""
+def ion_pretty(value: Any, *, utf8: bool | None = None) -> str:
+    """One value as indented Ion text (QLDB shell style: ``{\\n  VIN: "…",\\n …}``);
+    non-ASCII characters of strings and symbols written as themselves, not escaped,
+    when ``utf8`` (default: when standard output is UTF-8)."""
     try:
         text: str = simpleion.dumps(value, binary=False, omit_version_marker=True, indent="  ")
     except (IonException, TypeError, ValueError) as exc:
         raise DataError(f"cannot show {type(value).__name__} as Ion: {exc}") from exc
+    if stdout_is_utf8() if utf8 is None else utf8:
+        text = unescape_non_ascii(text)
     return text
 
 
+def stdout_is_utf8() -> bool:
+    encoding = (getattr(sys.stdout, "encoding", None) or "").lower().replace("-", "_")
+    return encoding in ("utf8", "utf_8")
+
+
+# Ion text's quoted tokens: a clob (its bytes stay escaped: a clob holds no raw
+# non-ASCII), a string, a long string, a quoted symbol or field name.
+_QUOTED = re.compile(
+    r"(?P<clob>\{\{\s*(?:\"(?:[^\"\\]|\\.)*\"|'''(?:[^\\]|\\.)*?''')\s*\}\})"
+    r"|\"(?:[^\"\\]|\\.)*\"|'''(?:[^\\]|\\.)*?'''|'(?:[^'\\]|\\.)*'",
+    re.S,
+)
+_ESCAPE = re.compile(r"\\(?:x([0-9a-fA-F]{2})|u([0-9a-fA-F]{4})|U([0-9a-fA-F]{8}))|\\.", re.S)
+
+
+def unescape_non_ascii(text: str) -> str:
+    """Ion text with the ``\\xe9``, ``\\u2603``, ``\\U0001f600`` escapes of printable
+    non-ASCII characters in strings and symbols replaced by the characters: the same
+    Ion value, readable."""
+    return _QUOTED.sub(_unescape_token, text)
+
+
+def _unescape_token(match: re.Match[str]) -> str:
+    if match.group("clob"):
+        return match.group(0)
+    return _ESCAPE.sub(_unescape_one, match.group(0))
+
+
+def _unescape_one(match: re.Match[str]) -> str:
+    digits = match.group(1) or match.group(2) or match.group(3)
+    if digits is None:
+        return match.group(0)  # any other escape (\n, \", \\ ...) stays
+    code = int(digits, 16)
+    if code < 0xA0 or 0xD800 <= code <= 0xDFFF or code > 0x10FFFF or not chr(code).isprintable():
+        return match.group(0)
+    return chr(code)
+
+
 def format_ion(rows: Sequence[Any]) -> str:
-    return "".join(ion_pretty(row) + "\n" for row in rows)
+    utf8 = stdout_is_utf8()
+    return "".join(ion_pretty(row, utf8=utf8) + "\n" for row in rows)
 
 
 def format_json(rows: Sequence[Any]) -> str:
+    """One JSON array; decimals exact (``42000.00``), timestamps as Ion text writes them."""
     if not rows:
         return "[]\n"
-    return json.dumps([ion.to_json(r) for r in rows], indent=2, ensure_ascii=False) + "\n"
+    return dumps_json(list(rows), indent=2) + "\n"
 
 
 def format_jsonl(rows: Sequence[Any]) -> str:
-    return "".join(json.dumps(ion.to_json(r), ensure_ascii=False) + "\n" for r in rows)
+    return "".join(dumps_json(r) + "\n" for r in rows)
 
 
 # -- flattening, for the tabular formats ---------------------------------------------

@@ -109,6 +109,11 @@ def date_add(part: Any, quantity: Any, ts: Any) -> Any:
     except OverflowError as exc:
         raise DataError("DATE_ADD: the result is out of the timestamp range") from exc
     precision = max(_precision(ts), _PART_PRECISION[part], key=lambda p: p.value)
+    if precision.includes_minute and not _precision(ts).includes_minute:
+        # a date without a time has no local offset: QLDB reads `2010T` as
+        # 2010-01-01T00:00:00.000Z ("DATE_ADD function": DATE_ADD(hour, 1, `2017T`) --
+        # 2017-01-01T01:00Z), so a result that gains a time is in UTC
+        moved = moved.replace(tzinfo=_dt.UTC)
     return make(moved, precision, _fraction_digits(ts))
 
 
@@ -180,13 +185,27 @@ def _seconds(ts: _dt.datetime) -> Any:
 
 # ---------------------------------------------------------------- format strings
 
-_TOKEN = re.compile(r"'[^']*'|y+|M+|d+|a|h+|H+|m+|s+|S+|X+|x+|[^'yMdahHmsSXx]+")
+_TOKEN = re.compile(r"'[^']*'|([A-Za-z])\1*|[^'A-Za-z]+")
+# The symbols of QLDB's table ("Timestamp format strings"), and XXXX/XXXXX that the
+# "TO_STRING function" page's examples use; any other letter is an error (quote literal
+# text: 'y-MM-dd''T''HH').
+SYMBOLS = frozenset(
+    "yy y yyyy M MM MMM MMMM d dd a h hh H HH m mm s ss S SS SSS X XX XXX XXXX XXXXX "
+    "x xx xxx".split()
+)
 
 
 def _tokens(fmt: str) -> list[str]:
-    tokens = _TOKEN.findall(fmt)
+    tokens = [m.group(0) for m in _TOKEN.finditer(fmt)]
     if "".join(tokens) != fmt:
-        raise DataError(f"invalid timestamp format {fmt!r}")
+        raise DataError(f"invalid timestamp format {fmt!r}: an unclosed quote")
+    for token in tokens:
+        if token[0].isascii() and token[0].isalpha() and token not in SYMBOLS:
+            raise DataError(
+                f"invalid timestamp format symbol {token!r} in {fmt!r} "
+                "(QLDB's symbols: yy y yyyy M MM MMM MMMM d dd a h hh H HH m mm s ss "
+                "S SS SSS X XX XXX x xx xxx; quote other text with '...')"
+            )
     return tokens
 
 
@@ -229,14 +248,12 @@ def _format_token(token: str, ts: _dt.datetime) -> str:
     }
     if token in simple:
         return simple[token]()
-    if token[0] == "S" and len(token) <= 9:
-        return f"{ts.microsecond:06d}{'0' * 3}"[: len(token)]
-    if token[0] in "Xx" and len(token) <= 5:
+    if token[0] == "S":
+        return f"{ts.microsecond:06d}"[: len(token)]
+    if token[0] in "Xx":
         return _offset_text(_offset_minutes(ts), token)
     if token[0] == "'":
         return token[1:-1] if len(token) > 2 else "'"
-    if token[0] in "yMdahHmsSXx":
-        raise DataError(f"invalid timestamp format symbol {token!r}")
     return token
 
 
@@ -296,8 +313,11 @@ def _parse_pattern(token: str) -> str:
         return _PARSE_PATTERNS[token]
     if token[0] == "S":
         return rf"(?P<S>\d{{{len(token)}}})"
-    if token[0] in "Xx":
-        return r"(?P<off>Z|[+-]\d{2}(?::?\d{2})?)"
+    if token[0] in "Xx":  # X: "Z" for a zero offset; x never (QLDB's format table)
+        offset = {1: r"[+-]\d{2}", 2: r"[+-]\d{4}", 4: r"[+-]\d{4}"}.get(
+            len(token), r"[+-]\d{2}:\d{2}"
+        )
+        return rf"(?P<off>Z|{offset})" if token[0] == "X" else rf"(?P<off>{offset})"
     if token[0] == "'":
         return re.escape(token[1:-1] if len(token) > 2 else "'")
     return re.escape(token)
@@ -335,6 +355,8 @@ def _hour(fields: dict[str, str]) -> int | None:
         return int(fields["H"])
     if "h" not in fields:
         return None
+    if not 1 <= int(fields["h"]) <= 12:
+        raise ValueError(f"hour {fields['h']} is not on a 12-hour clock (1-12)")
     hour = int(fields["h"]) % 12
     return hour + 12 if fields.get("a", "AM").upper() == "PM" else hour
 
@@ -358,7 +380,7 @@ def _build(fields: dict[str, str]) -> Timestamp:
     )
     if year is None:
         raise ValueError("the format has no year")
-    if "yy" in fields and int(fields["yy"]) < 69:  # POSIX %y: 69-99 -> 19xx, 00-68 -> 20xx
+    if "yy" in fields and int(fields["yy"]) < 70:  # QLDB "TO_TIMESTAMP": 70-99 19xx, 00-69 20xx
         year += 100
     month, day, hour = _month(fields), fields.get("d"), _hour(fields)
     minute, second, frac = fields.get("m"), fields.get("s"), fields.get("S")

@@ -22,6 +22,7 @@ from ledger.query.values import (
     BAG,
     LIST,
     MISSING,
+    MISSING_TYPE,
     NULL,
     SEXP,
     STRUCT,
@@ -469,8 +470,11 @@ def _exists(node: ast.Exists, scope: Scope) -> Fn:
 
     def run(env: Env) -> Any:
         value = operand(env)
-        if kind(value) in (LIST, SEXP, BAG, STRUCT):
+        k = kind(value)
+        if k in (LIST, SEXP, BAG, STRUCT):
             return len(value) > 0
+        if k == MISSING_TYPE:  # QLDB Developer Guide, "EXISTS function": EXISTS(missing) -- error
+            raise DataError("EXISTS of MISSING is an error (EXISTS of a scalar or NULL is false)")
         return False
 
     return run

@@ -55,6 +55,14 @@ AGGREGATES = frozenset({"count", "sum", "avg", "min", "max", "every", "any", "so
 # COLL_COUNT(collection) and friends: an aggregate over one collection value
 COLLECTION_AGGREGATES = frozenset(f"coll_{name}" for name in AGGREGATES)
 PART_FIRST = frozenset({"date_add", "date_diff"})
+# QLDB's own functions return NULL when an argument is NULL *or MISSING* ("Unless otherwise
+# stated, all functions propagate null and missing argument values ... defined as returning
+# NULL": QLDB Developer Guide, "PartiQL functions in Amazon QLDB"); the other PartiQL
+# functions keep PartiQL's rule (MISSING for MISSING).
+QLDB_FUNCTIONS = frozenset(
+    {"size", "char_length", "character_length", "lower", "upper", "substring", "trim",
+     "date_add", "date_diff", "extract", "to_string", "to_timestamp"}
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -86,11 +94,13 @@ class FunctionSpec:
             return lambda env: impl(*[a(env) for a in args])
         name = self.name
 
+        null_for_missing = name in QLDB_FUNCTIONS
+
         def run(env: Env) -> Any:
             values = [a(env) for a in args]
             absent = _absent_result(values)
             if absent is not _PRESENT:
-                return absent
+                return None if null_for_missing else absent
             result = impl(*values)
             if strict and result is MISSING:
                 raise type_error(name.upper(), values)
@@ -147,12 +157,19 @@ def lookup(name: str) -> FunctionSpec | None:
 # ---------------------------------------------------------------- collections
 
 
-@register("size", 1)
 @register("cardinality", 1)
+def cardinality(value: Any) -> Any:
+    """PartiQL's CARDINALITY: MISSING for anything but a collection."""
+    return len(value) if kind(value) in (LIST, SEXP, BAG, STRUCT) else MISSING
+
+
+@register("size", 1)
 def size(value: Any) -> Any:
+    """The number of elements of a list, sexp, bag or struct; anything else is an error
+    (QLDB Developer Guide, "SIZE function": ``SIZE(12) -- error``)."""
     if kind(value) in (LIST, SEXP, BAG, STRUCT):
         return len(value)
-    return MISSING
+    raise DataError(f"SIZE takes a list, struct or bag, got {kind(value)} {_show(value)}")
 
 
 @register("tupleunion", 0, 1000, propagate=False)
@@ -178,6 +195,10 @@ def coalesce(*values: Any) -> Any:
 
 @register("nullif", 2, propagate=False)
 def nullif(a: Any, b: Any) -> Any:
+    """NULL when a = b, else a; NULL, not MISSING, for a MISSING ``a`` (QLDB Developer
+    Guide, "NULLIF function": ``NULLIF(missing, null) -- null``)."""
+    if kind(a) == MISSING_TYPE:
+        return None
     return None if is_true(equal(a, b)) else a
 
 
@@ -230,11 +251,8 @@ def trim_spaces(value: Any) -> Any:
 
 
 def trim(spec: str, chars: Any, value: Any) -> Any:
-    for v in (value, chars):
-        if kind(v) == MISSING_TYPE:
-            return MISSING
-    if kind(value) == NULL or kind(chars) == NULL:
-        return None
+    if kind(value) in ABSENT or kind(chars) in ABSENT:
+        return None  # QLDB's functions: NULL for a NULL or MISSING argument
     text, strip = _text(value, "TRIM"), _text(chars, "TRIM")
     if text is None or strip is None:
         return MISSING
@@ -376,10 +394,14 @@ def caster(type_name: ast.TypeName) -> Callable[[Any], Any]:
 
     def run(value: Any) -> Any:
         k = kind(value)
-        if target == NULL:
-            return None
-        if target == MISSING_TYPE:
-            return MISSING
+        if target in (NULL, MISSING_TYPE):
+            # QLDB Developer Guide, "CAST function": CAST(missing AS null) -- null,
+            # CAST(null AS missing) -- missing, CAST(1 AS null) -- error
+            if k not in ABSENT:
+                raise DataError(
+                    f"cannot cast {_show(value)} to {target.upper()}: only NULL and MISSING can"
+                )
+            return None if target == NULL else MISSING
         if k in ABSENT:
             return MISSING if k == MISSING_TYPE else None
         try:
@@ -522,7 +544,7 @@ def _to_bool(value: Any, k: str, args: tuple[int, ...]) -> Any:
         return bool(value)
     if k in NUMBERS:
         return value != 0
-    if k in TEXTS and text_of(value).strip().lower() in ("true", "false"):
+    if k in TEXTS:  # QLDB Developer Guide, "CAST function": CAST('a' AS BOOLEAN) -- false
         return text_of(value).strip().lower() == "true"
     return _fail(value, BOOL)
 

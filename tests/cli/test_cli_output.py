@@ -52,7 +52,7 @@ def test_json_is_one_array() -> None:
         "[\n"
         "  {\n"
         '    "VIN": "1N4",\n'
-        '    "Price": 13500.0,\n'
+        '    "Price": 13500.00,\n'
         '    "Owner": {\n'
         '      "Name": "Ann",\n'
         '      "Since": "2019-06-05"\n'
@@ -75,7 +75,7 @@ def test_json_is_one_array() -> None:
 
 def test_jsonl_is_one_value_per_line() -> None:
     assert render(ROWS, "jsonl") == (
-        '{"VIN": "1N4", "Price": 13500.0, "Owner": {"Name": "Ann", "Since": "2019-06-05"}, '
+        '{"VIN": "1N4", "Price": 13500.00, "Owner": {"Name": "Ann", "Since": "2019-06-05"}, '
         '"Tags": ["a", "b"], "Sold": null, "Flag": true}\n'
         '{"VIN": "KM8", "Year": 2015}\n'
     )

@@ -241,8 +241,10 @@ def test_subqueries(people: Any) -> None:
 
 
 def test_exists(people: Any) -> None:
-    rows = people("SELECT VALUE p.name FROM P AS p WHERE EXISTS(p.tags)")
+    rows = people("SELECT VALUE p.name FROM P AS p WHERE EXISTS(COALESCE(p.tags, []))")
     assert rows == ["a"]
+    with pytest.raises(DataError, match="EXISTS of MISSING"):  # QLDB: EXISTS(missing) -- error
+        people("SELECT VALUE p.name FROM P AS p WHERE EXISTS(p.tags)")
     rows = people(
         "SELECT VALUE p.name FROM P AS p WHERE EXISTS (SELECT * FROM P AS q WHERE q.age > p.age)"
     )
@@ -335,7 +337,7 @@ def test_aggregate_in_where_is_rejected(sales: Any) -> None:
 
 
 def test_results_are_ion(ctx: Any, sales: Any) -> None:
-    rows = execute(ctx, "SELECT k, v, `sym` AS s, 1e0 AS f, `2020T` AS t FROM S WHERE v = 2.5")
+    rows = execute(ctx, "SELECT k, v, `sym` AS s, `1e0` AS f, `2020T` AS t FROM S WHERE v = 2.5")
     (row,) = rows
     assert row.ion_type is IonType.STRUCT
     assert ion_type_of(row["k"]) is IonType.STRING
