@@ -7,12 +7,13 @@ import random
 import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ledger.cursor import Cursor
-from ledger.errors import InterfaceError, OccConflictError
+from ledger.errors import InterfaceError, NoLedgerError, OccConflictError, StorageError
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
@@ -24,6 +25,7 @@ from ledger.proof.signing import SavedDigest
 from ledger.proof.verify import Progress, VerifyReport
 from ledger.query.context import BlockAddress
 from ledger.storage.kv import ReadTxn
+from ledger.storage import lmdb_store
 from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
 
 T = TypeVar("T")
@@ -51,12 +53,18 @@ class Ledger:
         readonly: bool = False,
         limits: Limits | None = None,
         map_size: int = DEFAULT_MAP_SIZE,
+        create: bool | None = None,
     ) -> None:
         self._tempdir: str | None = None
+        self._cleanup: weakref.finalize[Any, Any] | None = None
         text = os.fspath(path)
         if text == MEMORY:
             self._tempdir = tempfile.mkdtemp(prefix="ledger-")
+            # removed on close(), when the Ledger is garbage, or when Python exits
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tempdir, True)
             text = os.path.join(self._tempdir, "memory.ledger")
+        else:
+            _check_create(text, readonly=readonly, create=create)
         self.path = text
         self._store = LmdbStore(text, readonly=readonly, map_size=map_size)
         try:
@@ -171,8 +179,8 @@ class Ledger:
             return
         self._closed = True
         self._store.close()
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
+        if self._cleanup is not None:
+            self._cleanup()
 
     def __enter__(self) -> Ledger:
         return self
@@ -188,15 +196,38 @@ class Ledger:
         return f"<Ledger {self.path!r}>"
 
 
+def _check_create(path: str, *, readonly: bool, create: bool | None) -> None:
+    """Refuse what ``create`` rules out before anything is written (see ``connect``)."""
+    state = lmdb_store.path_state(path)
+    if state == lmdb_store.LEDGER:
+        if create:
+            raise StorageError(f"a ledger already exists at {path}")
+        return
+    if state in (lmdb_store.MISSING, lmdb_store.EMPTY) and (create is False or readonly):
+        raise NoLedgerError(path)
+    # FILE and OTHER are refused by the store, which never writes into them
+
+
 def connect(
     path: str | os.PathLike[str] = MEMORY,
     *,
     readonly: bool = False,
     limits: Limits | None = None,
     map_size: int = DEFAULT_MAP_SIZE,
+    create: bool | None = None,
 ) -> Ledger:
-    """Open the ledger at ``path`` (a directory), creating it if missing.
+    """Open the ledger at ``path`` (a directory).
 
-    ``":memory:"`` gives a throwaway ledger in a temporary directory, removed on close.
+    ``create`` says whether a new ledger may be made:
+
+    - ``None`` (the default): open the ledger there, or make a new one when ``path``
+      is missing or an empty directory;
+    - ``False``: only open; ``NoLedgerError`` when there is no ledger at ``path``;
+    - ``True``: only make a new one; ``StorageError`` when a ledger is already there.
+
+    Whatever ``create`` says, a file or a non-empty directory that is not a ledger is
+    refused with ``StorageError`` and nothing is written into it.  ``readonly`` opens
+    only (as ``create=False``).  ``":memory:"`` gives a throwaway ledger in a temporary
+    directory, removed on close, when the ``Ledger`` is garbage-collected, or at exit.
     """
-    return Ledger(path, readonly=readonly, limits=limits, map_size=map_size)
+    return Ledger(path, readonly=readonly, limits=limits, map_size=map_size, create=create)

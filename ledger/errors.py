@@ -28,6 +28,20 @@ class DataError(DatabaseError):
     """A value cannot be stored or processed (bad Ion, wrong type of parameter)."""
 
 
+class BadRecordError(DataError):
+    """A record of a file being loaded (``ledger load``) cannot become a document.
+
+    ``file`` and ``line`` say where it starts (for Ion, ``line`` is 0 and ``value`` is
+    its position in the stream); ``record`` is its number among every record read.
+    """
+
+    def __init__(self, file: str, line: int, reason: str, *, value: int = 0) -> None:
+        where = f"{file} line {line}" if line else f"{file} value {value}"
+        super().__init__(f"{where}: {reason}")
+        self.file, self.line, self.value, self.reason = file, line, value, reason
+        self.record = 0  # set by the loader
+
+
 class OperationalError(DatabaseError):
     """The database could not do what was asked for reasons outside the statement."""
 
@@ -46,6 +60,15 @@ class LimitExceededError(OperationalError):
 
 class StorageError(OperationalError):
     """The storage layer failed (disk full, unreadable file, foreign format)."""
+
+
+class NoLedgerError(StorageError):
+    """There is no ledger at the path, and the caller asked to open one, not create it
+    (``connect(path, create=False)``, or a read-only open of a missing path)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no ledger at {path}")
+        self.path = path
 
 
 class IntegrityError(DatabaseError):

@@ -23,6 +23,7 @@ import click
 
 from ledger import ion
 from ledger.cli.errors import EXIT_VERIFY, CliFailure, reported
+from ledger.cli.options import LedgerPath
 from ledger.errors import DataError, VerificationError
 from ledger.proof import export as export_mod
 from ledger.proof import proofs, signing
@@ -111,7 +112,7 @@ class _Timestamp(click.ParamType):
 
 ADDRESS = _IonAddress()
 TIMESTAMP = _Timestamp()
-LEDGER_PATH = click.Path(exists=True, file_okay=False)
+LEDGER_PATH = LedgerPath()  # "no ledger at X", exit 2, as every command says it
 
 
 def _load_digest(path: str | None, public_key: str | None) -> signing.SavedDigest | None:

@@ -19,11 +19,12 @@ import click
 
 import ledger
 from ledger import ion
-from ledger.cli import config, explore, journal_commands
+from ledger.cli import config, explore, journal_commands, load_command
 from ledger.cli.batch import run_batch
 from ledger.cli.buffer import split_statements
-from ledger.cli.errors import reported
+from ledger.cli.errors import EXIT_INTERRUPTED, reported
 from ledger.cli.options import (
+    create_option,
     emit,
     format_option,
     ledger_argument,
@@ -37,7 +38,18 @@ from ledger.database import MEMORY
 from ledger.errors import Error
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Group(click.Group):
+    """Ctrl-C outside the shell's prompt ends any command with exit code 130."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("\nInterrupted.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(ledger.__version__, prog_name="ledger")
 def cli() -> None:
     """An embedded, QLDB-compatible ledger database.
@@ -78,6 +90,7 @@ def cli() -> None:
     "--demo", is_flag=True, help="Open a throwaway copy of the demo ledger (vehicles and people)."
 )
 @yes_option
+@create_option
 def shell(
     path: str | None,
     fmt: str,
@@ -86,10 +99,12 @@ def shell(
     timing: bool | None,
     demo: bool,
     yes: bool,
+    create: bool,
 ) -> None:
     """Run PartiQL statements on the ledger at PATH, interactively or from a script.
 
-    Without PATH (or with --demo) the ledger is temporary. With -c, -f or piped
+    PATH must hold a ledger (--create makes one if PATH is missing or an empty
+    directory).  Without PATH (or with --demo) the ledger is temporary. With -c, -f or piped
     input the statements run without a prompt: results on stdout, errors on stderr,
     a non-zero exit code on failure.
 
@@ -112,7 +127,7 @@ def shell(
     with _shell_ledger(path, demo) as (location, name):
         if interactive and (demo or not path):
             printer.note("This ledger is temporary: it is removed when you quit.")
-        with open_ledger(location, create=True) as db:
+        with open_ledger(location, create=create or demo or not path, write=True) as db:
             session = Session(db, settings, printer)
             try:
                 code = _run(session, name, interactive, commands, file)
@@ -163,14 +178,17 @@ def _build_demo(location: str) -> None:
 @click.argument("params", nargs=-1)
 @format_option()
 @yes_option
-def execute(path: str, statement: str, params: tuple[str, ...], fmt: str, yes: bool) -> None:
-    """Run STATEMENT on the ledger at PATH (creating it if missing) and print the result.
+@create_option
+def execute(
+    path: str, statement: str, params: tuple[str, ...], fmt: str, yes: bool, create: bool
+) -> None:
+    """Run STATEMENT on the ledger at PATH and print the result.
 
     PARAMS are Ion text, bound to the statement's ? in order.
 
     \b
     Examples:
-      ledger execute v.ledger "CREATE TABLE Vehicle"
+      ledger execute v.ledger "CREATE TABLE Vehicle" --create
       ledger execute v.ledger "INSERT INTO Vehicle ?" '{VIN: "1N4AL11D75C109151", Year: 2011}'
       ledger execute v.ledger "SELECT * FROM Vehicle WHERE Year > ?" 2010 --format table
     """
@@ -178,7 +196,7 @@ def execute(path: str, statement: str, params: tuple[str, ...], fmt: str, yes: b
     pieces = split_statements(statement)
     if values and len(pieces) != 1:
         raise click.UsageError("parameters need exactly one statement")
-    with open_ledger(path, create=True) as db:
+    with open_ledger(path, create=create, write=True) as db:
         session = Session(db, Settings(format=fmt.lower(), yes=yes), Printer())
         for piece in pieces:
             if not session.run_one(piece, values):
@@ -231,7 +249,23 @@ def tables(path: str, fmt: str) -> None:
         emit(explore.table_rows(db), fmt.lower())
 
 
+@cli.command()
+@click.argument("path", type=click.Path(path_type=str))
+def create(path: str) -> None:
+    """Create a new, empty ledger at PATH (a missing or empty directory).
+
+    \b
+    Example:
+      ledger create vehicles.ledger
+      ledger execute vehicles.ledger "CREATE TABLE Vehicle"
+    """
+    with reported():
+        ledger.connect(path, create=True).close()
+    click.echo(f"Created an empty ledger at {path}.", err=True)
+
+
 journal_commands.register(cli)
+cli.add_command(load_command.load)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 import ledger
-from ledger.cli.errors import CliFailure, reported
+from ledger.cli.errors import EXIT_USAGE, CliFailure, reported
 from ledger.cli.output import FORMATS, render
 from ledger.database import MEMORY, Ledger
 
@@ -53,13 +53,51 @@ def yes_option(fn: F) -> F:
     )(fn)
 
 
+def create_option(fn: F) -> F:
+    return click.option(
+        "--create",
+        is_flag=True,
+        help="Create the ledger if PATH is missing or an empty directory.",
+    )(fn)
+
+
+def require_ledger(path: str) -> str:
+    """``path`` if a ledger is there; otherwise the one message and exit code (2) every
+    command gives for a path that holds no ledger."""
+    from ledger.storage import lmdb_store
+
+    state = lmdb_store.path_state(path)
+    if state == lmdb_store.LEDGER:
+        return path
+    if state in (lmdb_store.MISSING, lmdb_store.EMPTY):
+        raise CliFailure(f"no ledger at {path} (create one with `ledger create {path}`)", EXIT_USAGE)
+    what = "a file" if state == lmdb_store.FILE else "a directory of other files"
+    raise CliFailure(f"{path} is not a ledger: it is {what}", EXIT_USAGE)
+
+
+def _may_create(path: str) -> bool:
+    from ledger.storage import lmdb_store
+
+    return lmdb_store.path_state(path) not in (lmdb_store.FILE, lmdb_store.OTHER)
+
+
+class LedgerPath(click.ParamType):
+    """A PATH argument that must hold a ledger (checked before the command runs)."""
+
+    name = "PATH"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return require_ledger(os.fspath(value))
+
+
 @contextmanager
-def open_ledger(path: str, *, create: bool) -> Iterator[Ledger]:
-    """The ledger at ``path``; a missing one is created only when ``create``."""
-    if not create and path != MEMORY and not os.path.isdir(path):
-        raise CliFailure(f"no ledger at {path}")
+def open_ledger(path: str, *, create: bool = False, write: bool = False) -> Iterator[Ledger]:
+    """The ledger at ``path``, read-only unless ``write``; a missing one (or an empty
+    directory) is made only when ``create``, never in a directory of other files."""
+    if path != MEMORY and not (create and _may_create(path)):
+        require_ledger(path)
     with reported():
-        db = ledger.connect(path, readonly=not create)
+        db = ledger.connect(path, readonly=not (write or create), create=None if create else False)
     try:
         yield db
     finally:

@@ -40,6 +40,7 @@ def test_dt(sample: Any, run: Any) -> None:
 
 
 def test_dt_on_an_empty_ledger_says_how_to_start(tmp_path: Path, run: Any) -> None:
+    ledger.connect(tmp_path / "empty.ledger").close()
     result = shell(run, tmp_path / "empty.ledger", "\\dt")
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr == "No tables yet. Create one with: CREATE TABLE Person\n"
