@@ -24,8 +24,8 @@ from ledger.proof.export import ExportResult
 from ledger.proof.signing import SavedDigest
 from ledger.proof.verify import Progress, VerifyReport
 from ledger.query.context import BlockAddress
-from ledger.storage.kv import ReadTxn
 from ledger.storage import lmdb_store
+from ledger.storage.kv import ReadTxn
 from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
 
 T = TypeVar("T")

@@ -8,7 +8,10 @@ Ctrl-C leaves only whole transactions and exits 130.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from typing import IO
@@ -17,7 +20,7 @@ import click
 
 from ledger.cli.errors import EXIT_ERROR, EXIT_INTERRUPTED, CliFailure, reported
 from ledger.cli.options import create_option, open_ledger
-from ledger.load import FORMATS, LoadResult, Loader, Record, format_of, read, resume_hint, summary
+from ledger.load import FORMATS, Loader, LoadResult, Record, format_of, read, resume_hint, summary
 
 
 class ProgressLine:
@@ -48,10 +51,37 @@ def records(files: tuple[str, ...], fmt: str | None, strings: bool) -> Iterator[
         yield from read(file, file_fmt, strings=strings)
 
 
+@contextlib.contextmanager
+def deferred_interrupt(loader: Loader) -> Iterator[None]:
+    """Ctrl-C takes effect between transactions, once the count of what was committed
+    is up to date, so the summary and ``--skip`` are exact."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    asked: list[bool] = []
+    shown = loader.progress
+
+    def on_commit(result: LoadResult) -> None:
+        shown(result)
+        if asked:
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: asked.append(True))
+    loader.progress = on_commit
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        loader.progress = shown
+    if asked:
+        raise KeyboardInterrupt
+
+
 def run_load(loader: Loader, files: tuple[str, ...], fmt: str | None, strings: bool) -> LoadResult:
     """Run ``loader`` over ``files``; Ctrl-C reports what was committed and exits 130."""
     try:
-        return loader.run(records(files, fmt, strings))
+        with deferred_interrupt(loader):
+            return loader.run(records(files, fmt, strings))
     except KeyboardInterrupt:
         result = loader.result
         result.tick()

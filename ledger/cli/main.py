@@ -124,6 +124,7 @@ def shell(
         color=interactive and config.color_enabled(sys.stdout.isatty()),
         pager=interactive,
     )
+    _exit_on_hangup()
     with _shell_ledger(path, demo) as (location, name):
         if interactive and (demo or not path):
             printer.note("This ledger is temporary: it is removed when you quit.")
@@ -149,6 +150,20 @@ def _run(
     if not commands and not file:
         texts.append(sys.stdin.read())
     return run_batch(session, texts)
+
+
+def _hang_up(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
+
+
+def _exit_on_hangup() -> None:
+    """A closed terminal (SIGHUP) or SIGTERM unwinds like \\q: an open transaction is
+    aborted and a temporary ledger removed."""
+    import signal
+
+    for name in ("SIGHUP", "SIGTERM"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _hang_up)
 
 
 @contextlib.contextmanager

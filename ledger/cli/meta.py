@@ -7,6 +7,8 @@ checks that every entry is documented.
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -190,6 +192,29 @@ def include(session: Session, args: str) -> None:
     if not args:
         raise ShellError("usage: \\i FILE")
     session.run_file(args.strip())
+
+
+@command(
+    "import",
+    "\\import FILE TABLE",
+    "load a file of documents (JSON Lines, JSON, Ion, CSV) into TABLE",
+    argument=FILE,
+)
+def import_file(session: Session, args: str) -> None:
+    from ledger.load import Loader, format_of, read, resume_hint, summary
+
+    parts = shlex.split(args)
+    if len(parts) != 2:
+        raise ShellError("usage: \\import FILE TABLE")
+    if session.in_transaction:
+        raise ShellError("\\import commits its own transactions: COMMIT or ABORT the open one first")
+    path, table = os.path.expanduser(parts[0]), parts[1]
+    loader = Loader(session.db, table, create_table=True)
+    result = loader.run(read(path, format_of(path)))
+    session.printer.note(summary(result))
+    session.on_write()
+    if result.error is not None:
+        raise ShellError(f"{result.error}\n{resume_hint(result)} (ledger load --skip)")
 
 
 @command(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from ledger.errors import BadRecordError, Error, ProgrammingError
 from ledger.load.readers import Record
@@ -69,7 +69,9 @@ class Loader:
     ) -> None:
         limit = db.journal.limits.documents_per_transaction
         if batch is not None and not 1 <= batch <= limit:
-            raise ProgrammingError(f"the batch size must be 1 to {limit} (the documents per transaction limit)")
+            raise ProgrammingError(
+                f"the batch size must be 1 to {limit} (the documents per transaction limit)"
+            )
         if skip < 0:
             raise ProgrammingError("skip must be 0 or more")
         self.db = db
@@ -83,25 +85,36 @@ class Loader:
     def run(self, records: Iterable[Record]) -> LoadResult:
         """Load ``records``; a bad record ends up in ``result.error``, never raised."""
         self._ensure_table()
-        pending: list[Record] = []
-        seen = 0
         try:
-            for record in records:
-                seen += 1
-                if seen <= self.skip:
-                    self.result.skipped = seen
-                    continue
-                pending.append(record)
-                if len(pending) == self.batch:
-                    self._commit(pending)
-                    pending = []
+            self._feed(iter(records))
         except BadRecordError as exc:
-            self._fail(exc, pending, seen + 1)
-            return self.result
-        if pending:
-            self._commit(pending)
+            exc.record = exc.record or self.result.resume_at + 1
+            self.result.error = exc
         self.result.tick()
         return self.result
+
+    def _feed(self, records: Iterator[Record]) -> None:
+        pending: list[Record] = []
+        seen = 0
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
+                break
+            except BadRecordError:
+                if pending:
+                    self._commit(pending)  # everything before the bad record
+                raise
+            seen += 1
+            if seen <= self.skip:
+                self.result.skipped = seen
+                continue
+            pending.append(record)
+            if len(pending) == self.batch:
+                self._commit(pending)
+                pending = []
+        if pending:
+            self._commit(pending)
 
     def _ensure_table(self) -> None:
         name = self.result.table
@@ -120,10 +133,11 @@ class Loader:
     def _commit(self, batch: list[Record]) -> None:
         try:
             self._insert_all(batch)
-        except BadRecordError:
-            raise
         except Error:
-            good, exc = self._find_bad(batch)
+            found = self._find_bad(batch)
+            if found is None:
+                raise  # not one document's fault (storage, limits of the whole batch)
+            good, exc = found
             if good:
                 self._insert_all(good)
             raise exc from None
@@ -137,7 +151,7 @@ class Loader:
         self.result.tick()
         self.progress(self.result)
 
-    def _find_bad(self, batch: list[Record]) -> tuple[list[Record], BadRecordError]:
+    def _find_bad(self, batch: list[Record]) -> tuple[list[Record], BadRecordError] | None:
         """The records before the first one the ledger refuses, and why it refused it."""
         tx = self.db.transaction()
         try:
@@ -145,24 +159,13 @@ class Loader:
                 try:
                     tx.execute(self._insert, record.value)
                 except Error as exc:
-                    bad = BadRecordError(record.file, record.line, str(exc))
+                    bad = BadRecordError(record.file, record.line, str(exc), value=record.number)
                     bad.record = self.result.resume_at + i + 1
                     return batch[:i], bad
         finally:
             if tx.state == "open":
                 tx.abort()
-        raise ProgrammingError("the batch was refused as a whole but every document alone is fine")
-
-    def _fail(self, exc: BadRecordError, pending: list[Record], number: int) -> None:
-        if pending:
-            try:
-                self._commit(pending)
-            except BadRecordError as earlier:
-                exc = earlier
-        if not exc.record:
-            exc.record = number
-        self.result.error = exc
-        self.result.tick()
+        return None
 
 
 def load(
@@ -176,9 +179,7 @@ def load(
     progress: Progress | None = None,
 ) -> LoadResult:
     """Load ``records`` into ``table`` (see ``Loader``)."""
-    loader = Loader(
-        db, table, batch=batch, skip=skip, create_table=create_table, progress=progress
-    )
+    loader = Loader(db, table, batch=batch, skip=skip, create_table=create_table, progress=progress)
     return loader.run(records)
 
 

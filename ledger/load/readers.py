@@ -13,7 +13,7 @@ import io
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
@@ -35,8 +35,9 @@ _ION_BVM = b"\xe0\x01\x00\xea"
 @dataclass(frozen=True)
 class Record:
     file: str
-    line: int  # where the record starts, from 1 (0 for binary Ion)
-    value: dict[str, Any]
+    line: int  # where the record starts, from 1 (0 for Ion: see number)
+    value: Mapping[str, Any]
+    number: int = 0  # for Ion, the value's position in the stream, from 1
 
 
 def format_of(path: str) -> str:
@@ -44,8 +45,7 @@ def format_of(path: str) -> str:
     ext = os.path.splitext(path)[1].lower()
     if ext not in _EXTENSIONS:
         raise DataError(
-            f"cannot tell the format of {path} from its name: pass --format "
-            f"({'|'.join(FORMATS)})"
+            f"cannot tell the format of {path} from its name: pass --format ({'|'.join(FORMATS)})"
         )
     return _EXTENSIONS[ext]
 
@@ -81,15 +81,15 @@ def _text(path: str, data: bytes, base: int = 0, line: int = 0) -> str:
 
 
 def _document(path: str, line: int, value: Any, *, what: str, value_no: int = 0) -> Record:
-    if not isinstance(value, dict):
+    if not isinstance(value, Mapping):
         raise BadRecordError(
             path, line, f"a document must be {what}, not {_kind(value)}", value=value_no
         )
-    return Record(path, line, value)
+    return Record(path, line, value, value_no)
 
 
 def _kind(value: Any) -> str:
-    if isinstance(value, list):
+    if isinstance(value, (list, tuple)):
         return "a list"
     if value is None:
         return "null"
@@ -140,7 +140,9 @@ def _json_array(path: str, text: str) -> Iterator[Record]:
         try:
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
-            raise BadRecordError(path, exc.lineno, f"not JSON: {exc.msg} (column {exc.colno})") from exc
+            raise BadRecordError(
+                path, exc.lineno, f"not JSON: {exc.msg} (column {exc.colno})"
+            ) from exc
         yield _document(path, line, value, what="a JSON object")
         pos = _SPACE.match(text, pos).end()  # type: ignore[union-attr]
         if text.startswith("]", pos):
