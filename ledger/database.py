@@ -10,23 +10,23 @@ import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger.cursor import Cursor
 from ledger.errors import InterfaceError, NoLedgerError, OccConflictError, StorageError
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
-from ledger.proof import export as journal_export
-from ledger.proof import proofs
-from ledger.proof import verify as journal_verify
-from ledger.proof.export import ExportResult
-from ledger.proof.signing import SavedDigest
-from ledger.proof.verify import Progress, VerifyReport
 from ledger.query.context import BlockAddress
 from ledger.storage import lmdb_store
 from ledger.storage.kv import ReadTxn
 from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
+
+if TYPE_CHECKING:  # the audit side loads when first used: plain queries start faster
+    from ledger.proof import proofs
+    from ledger.proof.export import ExportResult
+    from ledger.proof.signing import SavedDigest
+    from ledger.proof.verify import Progress, VerifyReport
 
 T = TypeVar("T")
 MEMORY = ":memory:"
@@ -123,6 +123,8 @@ class Ledger:
         self, block_address: proofs.Address, tip: proofs.Address | None = None
     ) -> tuple[Any, list[bytes] | None]:
         """QLDB's GetBlock: the block and, given a digest tip, its proof to that digest."""
+        from ledger.proof import proofs
+
         return self._read(lambda txn: proofs.get_block(self.journal, txn, block_address, tip))
 
     def get_revision(
@@ -132,6 +134,8 @@ class Ledger:
         tip: proofs.Address | None = None,
     ) -> tuple[Any, list[bytes] | None]:
         """QLDB's GetRevision: a document's revision in a block and, given a tip, its proof."""
+        from ledger.proof import proofs
+
         return self._read(
             lambda txn: proofs.get_revision(self.journal, txn, block_address, document_id, tip)
         )
@@ -140,6 +144,8 @@ class Ledger:
         self, old_tip: proofs.Address, new_tip: proofs.Address | None = None
     ) -> list[bytes]:
         """Proof that the journal at ``new_tip`` (default: now) extends the one at ``old_tip``."""
+        from ledger.proof import proofs
+
         return self._read(lambda txn: proofs.consistency(self.journal, txn, old_tip, new_tip))
 
     def verify(
@@ -152,6 +158,8 @@ class Ledger:
         a replay of the journal (``ledger verify``); with ``saved_digest``, also prove
         that digest is a prefix of today's journal."""
         self._check_open()
+        from ledger.proof import verify as journal_verify
+
         return journal_verify.verify(self.journal, saved_digest=saved_digest, progress=progress)
 
     def export(
@@ -163,6 +171,8 @@ class Ledger:
     ) -> ExportResult:
         """Write the journal (or a time range of it) in QLDB's journal export format."""
         self._check_open()
+        from ledger.proof import export as journal_export
+
         return journal_export.export(self.journal, directory, start, end, fmt)
 
     def _read(self, fn: Callable[[ReadTxn], T]) -> T:

@@ -158,3 +158,8 @@ def load(
     click.echo(summary(result))
     if result.error is not None:
         raise CliFailure(f"{result.error}\n{resume_hint(result)}", EXIT_ERROR)
+
+
+def register(group: click.Group) -> None:
+    """Add ``load`` to ``group`` (ledger/cli/main.py loads this module when needed)."""
+    group.add_command(load)

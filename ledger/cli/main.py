@@ -8,22 +8,18 @@ added by ``journal_commands.register``.  Exit codes: 0 ok, 1 error, 2 usage,
 from __future__ import annotations
 
 import contextlib
-import io
+import importlib
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 import ledger
-from ledger import ion
-from ledger.cli import config, explore, journal_commands, load_command
-from ledger.cli.batch import run_batch
-from ledger.cli.buffer import split_statements
 from ledger.cli.errors import EXIT_INTERRUPTED, reported
 from ledger.cli.options import (
+    MEMORY,
     create_option,
     emit,
     format_option,
@@ -32,14 +28,62 @@ from ledger.cli.options import (
     open_ledger,
     yes_option,
 )
-from ledger.cli.printer import Printer
-from ledger.cli.session import Session, Settings
-from ledger.database import MEMORY
-from ledger.errors import Error
+
+if TYPE_CHECKING:
+    from ledger.cli.session import Session
+
+# Commands whose modules load only when the command runs (or --help lists them), so
+# that `ledger --version` and `ledger execute` do not pay for the audit side.  Each
+# module has ``register(group)``.  A name not listed here loads every module.
+LAZY_COMMANDS = {
+    "load": "ledger.cli.load_command",
+    **{
+        name: "ledger.cli.journal_commands"
+        for name in (
+            "get-digest",
+            "get-block",
+            "get-revision",
+            "prove-consistency",
+            "verify",
+            "export",
+            "import",
+            "verify-export",
+            "keygen",
+        )
+    },
+}
+
+
+def version_lines() -> list[str]:
+    """What `ledger --version` prints.  Keep it cheap: a line added here (such as which
+    core is in use) must not import the query engine."""
+    return [f"ledger, version {ledger.__version__}"]
+
+
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo("\n".join(version_lines()))
+    ctx.exit()
 
 
 class _Group(click.Group):
-    """Ctrl-C outside the shell's prompt ends any command with exit code 130."""
+    """Ctrl-C outside the shell's prompt ends any command with exit code 130; the
+    commands in LAZY_COMMANDS are imported when needed."""
+
+    def _load(self, modules: set[str]) -> None:
+        for module in sorted(modules):
+            importlib.import_module(module).register(self)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands:
+            home = LAZY_COMMANDS.get(cmd_name)
+            self._load({home} if home else set(LAZY_COMMANDS.values()))
+        return super().get_command(ctx, cmd_name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load(set(LAZY_COMMANDS.values()))
+        return super().list_commands(ctx)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -50,7 +94,14 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(ledger.__version__, prog_name="ledger")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_show_version,
+    help="Show the version and exit.",
+)
 def cli() -> None:
     """An embedded, QLDB-compatible ledger database.
 
@@ -115,6 +166,10 @@ def shell(
       ledger shell vehicles.ledger -f setup.sql
       echo "SELECT VALUE name FROM information_schema.user_tables" | ledger shell v.ledger
     """
+    from ledger.cli import config
+    from ledger.cli.printer import Printer
+    from ledger.cli.session import Session, Settings
+
     interactive = not commands and not file and sys.stdin.isatty()
     settings = Settings(
         format=fmt.lower(), timing=interactive if timing is None else timing, yes=yes
@@ -144,6 +199,8 @@ def _run(
         from ledger.cli.shell import run_shell  # prompt_toolkit only when needed
 
         return run_shell(session, name)
+    from ledger.cli.batch import run_batch
+
     texts = list(commands)
     if file:
         texts.append(Path(file).read_text(encoding="utf-8"))
@@ -172,6 +229,8 @@ def _shell_ledger(path: str | None, demo: bool) -> Iterator[tuple[str, str]]:
     if demo:
         if path:
             raise click.UsageError("--demo opens its own temporary ledger; leave out PATH")
+        import tempfile
+
         with tempfile.TemporaryDirectory(prefix="ledger-demo-") as tmp:
             location = str(Path(tmp) / "vehicles.ledger")
             _build_demo(location)
@@ -181,6 +240,8 @@ def _shell_ledger(path: str | None, demo: bool) -> Iterator[tuple[str, str]]:
 
 
 def _build_demo(location: str) -> None:
+    import io
+
     from ledger import demo
 
     with reported(), contextlib.redirect_stdout(io.StringIO()):
@@ -207,6 +268,10 @@ def execute(
       ledger execute v.ledger "INSERT INTO Vehicle ?" '{VIN: "1N4AL11D75C109151", Year: 2011}'
       ledger execute v.ledger "SELECT * FROM Vehicle WHERE Year > ?" 2010 --format table
     """
+    from ledger.cli.buffer import split_statements
+    from ledger.cli.printer import Printer
+    from ledger.cli.session import Session, Settings
+
     values = [_ion_param(i, text) for i, text in enumerate(params, 1)]
     pieces = split_statements(statement)
     if values and len(pieces) != 1:
@@ -221,6 +286,9 @@ def execute(
 
 
 def _ion_param(position: int, text: str) -> Any:
+    from ledger import ion
+    from ledger.errors import Error
+
     try:
         return ion.loads(text)
     except Error as exc:
@@ -245,6 +313,8 @@ def history(path: str, table: str, doc_id: str | None, fmt: str) -> None:
       ledger history v.ledger Vehicle
       ledger history v.ledger Vehicle 8F0TPCmdNQ6JTRpiLj2TmW --format table
     """
+    from ledger.cli import explore
+
     with open_ledger(path, create=False) as db, reported():
         emit(explore.history_rows(db, table, doc_id), fmt.lower())
 
@@ -260,6 +330,8 @@ def tables(path: str, fmt: str) -> None:
       ledger tables v.ledger
       ledger tables v.ledger --format json
     """
+    from ledger.cli import explore
+
     with open_ledger(path, create=False) as db, reported():
         emit(explore.table_rows(db), fmt.lower())
 
@@ -279,8 +351,6 @@ def create(path: str) -> None:
     click.echo(f"Created an empty ledger at {path}.", err=True)
 
 
-journal_commands.register(cli)
-cli.add_command(load_command.load)
 
 
 def main() -> None:

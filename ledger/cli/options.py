@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-import ledger
 from ledger.cli.errors import EXIT_USAGE, CliFailure, reported
-from ledger.cli.output import FORMATS, render
-from ledger.database import MEMORY, Ledger
+
+if TYPE_CHECKING:
+    from ledger.database import Ledger
+
+MEMORY = ":memory:"  # ledger.database.MEMORY, without loading the engine to know it
+# ledger.cli.output.FORMATS, named here so that declaring --format loads no formatter
+FORMATS = ("ion", "json", "jsonl", "table", "csv", "vertical")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -96,6 +100,8 @@ def open_ledger(path: str, *, create: bool = False, write: bool = False) -> Iter
     directory) is made only when ``create``, never in a directory of other files."""
     if path != MEMORY and not (create and _may_create(path)):
         require_ledger(path)
+    import ledger
+
     with reported():
         db = ledger.connect(path, readonly=not (write or create), create=None if create else False)
     try:
@@ -106,6 +112,8 @@ def open_ledger(path: str, *, create: bool = False, write: bool = False) -> Iter
 
 def emit(rows: Sequence[Any], fmt: str) -> None:
     """Write ``rows`` to stdout in ``fmt``."""
+    from ledger.cli.output import render
+
     click.echo(render(rows, fmt), nl=False)
 
 

@@ -12,15 +12,21 @@ import shutil
 from typing import IO
 
 import click
-from pygments import highlight
-from pygments.formatters import Terminal256Formatter
-from pygments.lexer import Lexer
-from pygments.lexers.data import JsonLexer
 
 from ledger.cli import config
-from ledger.cli.lexer import IonLexer
 
-_LEXERS: dict[str, type[Lexer]] = {"ion": IonLexer, "json": JsonLexer, "jsonl": JsonLexer}
+_COLOURED = ("ion", "json", "jsonl")  # formats with a lexer (pygments loads when used)
+
+
+def _highlight(text: str, fmt: str) -> str:
+    from pygments import highlight
+    from pygments.formatters import Terminal256Formatter
+    from pygments.lexers.data import JsonLexer
+
+    from ledger.cli.lexer import IonLexer
+
+    lexer = IonLexer() if fmt == "ion" else JsonLexer()
+    return highlight(text, lexer, Terminal256Formatter(style=config.style_name()))
 
 
 class Printer:
@@ -42,8 +48,8 @@ class Printer:
             self.file.write(text)
             self.file.flush()
             return
-        if self.color and fmt in _LEXERS:
-            text = highlight(text, _LEXERS[fmt](), Terminal256Formatter(style=config.style_name()))
+        if self.color and fmt in _COLOURED:
+            text = _highlight(text, fmt)
         if self._needs_pager(text):
             os.environ.setdefault("LESS", "-SRXF")
             click.echo_via_pager(text, color=self.color)
