@@ -23,6 +23,8 @@ SCENARIOS = [
     "bench.g7_proof",
     "bench.g8_growth",
     "bench.g9_space",
+    "bench.g11_cold",
+    "bench.g12_load",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
