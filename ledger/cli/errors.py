@@ -53,6 +53,8 @@ def reported() -> Iterator[None]:
         yield
     except VerificationError as exc:
         raise CliFailure(explain(exc), EXIT_VERIFY) from exc
+    except ShellError as exc:
+        raise CliFailure(str(exc)) from exc
     except Error as exc:
         raise CliFailure(explain(exc)) from exc
     except OSError as exc:

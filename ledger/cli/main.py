@@ -26,6 +26,7 @@ from ledger.cli.options import (
     ledger_argument,
     ledger_name,
     open_ledger,
+    timeout_option,
     yes_option,
 )
 
@@ -142,6 +143,7 @@ def cli() -> None:
 )
 @yes_option
 @create_option
+@timeout_option
 def shell(
     path: str | None,
     fmt: str,
@@ -151,6 +153,7 @@ def shell(
     demo: bool,
     yes: bool,
     create: bool,
+    timeout: float | None,
 ) -> None:
     """Run PartiQL statements on the ledger at PATH, interactively or from a script.
 
@@ -183,7 +186,9 @@ def shell(
     with _shell_ledger(path, demo) as (location, name):
         if interactive and (demo or not path):
             printer.note("This ledger is temporary: it is removed when you quit.")
-        with open_ledger(location, create=create or demo or not path, write=True) as db:
+        with open_ledger(
+            location, create=create or demo or not path, write=True, timeout=timeout
+        ) as db:
             session = Session(db, settings, printer)
             try:
                 code = _run(session, name, interactive, commands, file)
@@ -200,12 +205,19 @@ def _run(
 
         return run_shell(session, name)
     from ledger.cli.batch import run_batch
+    from ledger.cli.buffer import check_text, decode_input
+    from ledger.cli.errors import ShellError
 
-    texts = list(commands)
-    if file:
-        texts.append(Path(file).read_text(encoding="utf-8"))
-    if not commands and not file:
-        texts.append(sys.stdin.read())
+    texts: list[str | tuple[str, str]] = []
+    try:
+        texts += [check_text(c, f"-c {i}") for i, c in enumerate(commands, 1)]
+        if file:
+            texts.append((decode_input(Path(file).read_bytes(), file), file))
+        if not commands and not file:
+            texts.append((decode_input(sys.stdin.buffer.read(), "standard input"), "stdin"))
+    except ShellError as exc:
+        session.fail(str(exc))
+        return session.status
     return run_batch(session, texts)
 
 
@@ -255,8 +267,15 @@ def _build_demo(location: str) -> None:
 @format_option()
 @yes_option
 @create_option
+@timeout_option
 def execute(
-    path: str, statement: str, params: tuple[str, ...], fmt: str, yes: bool, create: bool
+    path: str,
+    statement: str,
+    params: tuple[str, ...],
+    fmt: str,
+    yes: bool,
+    create: bool,
+    timeout: float | None,
 ) -> None:
     """Run STATEMENT on the ledger at PATH and print the result.
 
@@ -268,15 +287,19 @@ def execute(
       ledger execute v.ledger "INSERT INTO Vehicle ?" '{VIN: "1N4AL11D75C109151", Year: 2011}'
       ledger execute v.ledger "SELECT * FROM Vehicle WHERE Year > ?" 2010 --format table
     """
-    from ledger.cli.buffer import split_statements
+    from ledger.cli.buffer import check_text, split_statements
     from ledger.cli.printer import Printer
     from ledger.cli.session import Session, Settings
 
+    with reported():
+        check_text(statement, "STATEMENT")
+        for i, text in enumerate(params, 1):
+            check_text(text, f"parameter {i}")
     values = [_ion_param(i, text) for i, text in enumerate(params, 1)]
     pieces = split_statements(statement)
     if values and len(pieces) != 1:
         raise click.UsageError("parameters need exactly one statement")
-    with open_ledger(path, create=create, write=True) as db:
+    with open_ledger(path, create=create, write=True, timeout=timeout) as db:
         session = Session(db, Settings(format=fmt.lower(), yes=yes), Printer())
         for piece in pieces:
             if not session.run_one(piece, values):

@@ -168,21 +168,33 @@ def set_format(session: Session, args: str) -> None:
     session.printer.note(f"Output format is {name}.")
 
 
-@command("timing", "\\timing", "toggle the summary line (documents in bag, time taken)")
+def _switch(args: str, current: bool, what: str) -> bool:
+    """``on``/``off`` set the switch; no argument flips it."""
+    word = args.strip().lower()
+    if not word:
+        return not current
+    if word in ("on", "true", "1"):
+        return True
+    if word in ("off", "false", "0"):
+        return False
+    raise ShellError(f"usage: \\{what} [on|off]")
+
+
+@command("timing", "\\timing [on|off]", "the summary line (documents in bag, time taken)")
 def toggle_timing(session: Session, args: str) -> None:
-    session.settings.timing = not session.settings.timing
+    session.settings.timing = _switch(args, session.settings.timing, "timing")
     session.printer.note(f"Timing is {'on' if session.settings.timing else 'off'}.")
 
 
-@command("x", "\\x", "toggle expanded display: one field per line (ion and table formats)")
+@command("x", "\\x [on|off]", "expanded display: one field per line (ion and table formats)")
 def toggle_expanded(session: Session, args: str) -> None:
-    session.settings.expanded = not session.settings.expanded
+    session.settings.expanded = _switch(args, session.settings.expanded, "x")
     session.printer.note(f"Expanded display is {'on' if session.settings.expanded else 'off'}.")
 
 
-@command("pager", "\\pager", "toggle paging of long results (uses $PAGER, else less)")
+@command("pager", "\\pager [on|off]", "paging of long results (uses $PAGER, else less)")
 def toggle_pager(session: Session, args: str) -> None:
-    session.printer.pager = not session.printer.pager
+    session.printer.pager = _switch(args, session.printer.pager, "pager")
     session.printer.note(f"Pager is {'on' if session.printer.pager else 'off'}.")
 
 

@@ -57,6 +57,16 @@ def yes_option(fn: F) -> F:
     )(fn)
 
 
+def timeout_option(fn: F) -> F:
+    return click.option(
+        "--transaction-timeout",
+        "timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Seconds a transaction may stay open before it expires (default 30, QLDB's); "
+        "read-only statements always keep their results.",
+    )(fn)
+
+
 def create_option(fn: F) -> F:
     return click.option(
         "--create",
@@ -95,15 +105,24 @@ class LedgerPath(click.ParamType):
 
 
 @contextmanager
-def open_ledger(path: str, *, create: bool = False, write: bool = False) -> Iterator[Ledger]:
+def open_ledger(
+    path: str, *, create: bool = False, write: bool = False, timeout: float | None = None
+) -> Iterator[Ledger]:
     """The ledger at ``path``, read-only unless ``write``; a missing one (or an empty
-    directory) is made only when ``create``, never in a directory of other files."""
+    directory) is made only when ``create``, never in a directory of other files.
+    ``timeout``: the transaction timeout in seconds (default: Limits')."""
     if path != MEMORY and not (create and _may_create(path)):
         require_ledger(path)
     import ledger
 
+    limits = None if timeout is None else ledger.Limits(transaction_timeout=timeout)
     with reported():
-        db = ledger.connect(path, readonly=not (write or create), create=None if create else False)
+        db = ledger.connect(
+            path,
+            readonly=not (write or create),
+            create=None if create else False,
+            limits=limits,
+        )
     try:
         yield db
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.cli import meta
-from ledger.cli.buffer import split_statements
+from ledger.cli.buffer import decode_input, split_located
 from ledger.cli.classify import ABORT, BEGIN, COMMIT, META, Command, classify
 from ledger.cli.errors import EXIT_ERROR, EXIT_OK, EXIT_VERIFY, ShellError, explain
 from ledger.cli.output import HUMAN_FORMATS, render, summary
@@ -53,30 +53,37 @@ class Session:
         self._tx_wrote = False
         self.finished = False  # \q
         self.status = EXIT_OK  # the worst exit code so far
+        self.location: str | None = None  # "FILE line N" while a script runs
 
     @property
     def in_transaction(self) -> bool:
         return self.tx is not None
 
     # -- read ---------------------------------------------------------------------------
-    def run(self, text: str, *, stop_on_error: bool = True) -> bool:
-        """Run every statement and meta-command in ``text``; False if one failed."""
+    def run(self, text: str, *, stop_on_error: bool = True, source: str | None = None) -> bool:
+        """Run every statement and meta-command in ``text``; False if one failed.
+        With ``source`` (a file name), errors say which line of it failed."""
         ok = True
-        for piece in split_statements(text):
-            if self.finished:
-                break
-            if not self.run_one(piece):
-                ok = False
-                if stop_on_error:
+        outer = self.location
+        try:
+            for piece, line in split_located(text):
+                if self.finished:
                     break
+                self.location = f"{source} line {line}" if source else outer
+                if not self.run_one(piece):
+                    ok = False
+                    if stop_on_error:
+                        break
+        finally:
+            self.location = outer
         return ok
 
     def run_file(self, path: str) -> bool:
         try:
-            text = Path(path).expanduser().read_text(encoding="utf-8")
+            data = Path(path).expanduser().read_bytes()
         except OSError as exc:
             raise ShellError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        return self.run(text)
+        return self.run(decode_input(data, path), source=path)
 
     # -- classify and execute -----------------------------------------------------------
     def run_one(self, text: str, params: Sequence[Any] = ()) -> bool:
@@ -202,5 +209,7 @@ class Session:
         self.printer.data(render(rows, fmt), fmt)
 
     def fail(self, message: str, code: int = EXIT_ERROR) -> None:
+        if self.location:
+            message = f"{self.location}: {message}"
         self.printer.error(message)
         self.status = max(self.status, code)
