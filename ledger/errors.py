@@ -132,8 +132,24 @@ class ParseError(ProgrammingError):
     def _render(self) -> str:
         text = super()._render()
         if self.expected:
-            text += "\n  expected one of: " + ", ".join(self.expected)
+            likely = sorted(self.expected, key=_likelihood)[:SHOWN_EXPECTED]
+            more = len(self.expected) - len(likely)
+            text += "\n  expected one of: " + ", ".join(likely) + (f", … ({more} more)" if more else "")
         return text
+
+
+SHOWN_EXPECTED = 6
+# What a person most likely meant at a syntax error, most likely first; the rest follow
+# in their own order.
+_LIKELY = [
+    "end of statement", ";", ")", "]", "}", ">>", ",", "FROM", "WHERE", "AS", "=", "identifier",
+    "string", "number", "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "VALUE", "INTO", "SET",
+    "BY", "AND", "OR", "IN", "ON", "TABLE", "INDEX", "(", "{", "<<", "?", "Ion literal",
+]
+
+
+def _likelihood(token: str) -> int:
+    return _LIKELY.index(token) if token in _LIKELY else len(_LIKELY)
 
 
 class NotSupportedError(DatabaseError):
