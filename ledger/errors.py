@@ -191,8 +191,11 @@ class VerificationError(Error):
 
 
 def _show(value: object) -> str:
+    """Hashes in base64, as QLDB's API and every ledger command show them."""
     if isinstance(value, bytes | bytearray):
-        return bytes(value).hex()
+        import base64
+
+        return base64.b64encode(bytes(value)).decode("ascii")
     return repr(value)
 
 

@@ -50,6 +50,7 @@ LAZY_COMMANDS = {
             "import",
             "verify-export",
             "keygen",
+            "check-proof",
         )
     },
 }

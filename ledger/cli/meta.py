@@ -145,7 +145,13 @@ def verify(session: Session, args: str) -> None:
 )
 def show_proof(session: Session, args: str) -> None:
     address, doc_id = proofs.split_proof_args(args)
-    session.show([proofs.proof_row(session.db, address, doc_id)])
+    row = proofs.proof_row(session.db, address, doc_id)
+    session.show([row])
+    proofs.check_row(row)  # VerificationError (exit 3) if what was printed does not check
+    session.printer.note(
+        "Proof checked: the revision's hash recomputes from its contents and the proof "
+        "folds to the digest."
+    )
 
 
 # -- display ---------------------------------------------------------------------------------

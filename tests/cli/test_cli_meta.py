@@ -215,11 +215,23 @@ def test_proof_passes_the_address_the_id_and_the_current_tip(
         f'\\proof `{{strandId: "{sample.strand}", sequenceNo: 3}}` DOC',
         fmt="jsonl",
     )
-    assert result.exit_code == 0
     assert calls == [(BlockAddress(sample.strand, 3), "DOC", BlockAddress(sample.strand, 5))]
     assert result.stdout.startswith(
         '{"revision": {"data": {"a": 1}}, "proof": ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], '
     )
+    # \proof checks what it printed: this fake revision has no metadata or hash
+    assert result.exit_code == 1 and "malformed revision" in result.stderr
+
+
+def test_proof_checks_a_real_revision(sample: Any, run: Any) -> None:
+    with ledger.connect(sample.path) as db:
+        (row,) = db.execute(
+            "SELECT r.blockAddress, r.metadata.id FROM _ql_committed_Person AS r"
+        ).fetchall()
+    address = ion.dumps_text(row["blockAddress"])
+    result = shell(run, sample.path, f"\\proof {address} {row['id']}", fmt="jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert "Proof checked: the revision's hash recomputes" in result.stderr
 
 
 @pytest.mark.parametrize("args", ["", "DOC", "{strandId:1} DOC", "{nope DOC"])

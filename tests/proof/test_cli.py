@@ -62,6 +62,7 @@ def test_every_command_is_registered_with_examples(group):
         "import",
         "verify-export",
         "keygen",
+        "check-proof",
     }
     for command in COMMANDS:
         assert "Example" in (command.help or ""), command.name
