@@ -67,3 +67,14 @@ def test_bad_style_after_a_committed_insert_is_not_a_failure(sample: Any, tmp_pa
         assert db.execute(
             "SELECT VALUE p.Name FROM Person AS p WHERE p.GovId = 'P9'"
         ).fetchall() == ["Zed"]
+
+
+def test_project_docs_stand_alone() -> None:
+    docs = REPO / "docs"
+    for page in docs.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        for outside in ("QLDB-HASHING.md", "BENCHMARKS.md"):
+            assert outside not in text, f"{page.name} refers to {outside}"
+    assert "hashing.md" in (docs / "verification.md").read_text(encoding="utf-8")
+    for needed in ("dot(a, b)", "merkle", "Revision proof", "G11", "G12"):
+        assert needed in (docs / "hashing.md").read_text() + (docs / "benchmarks.md").read_text()
