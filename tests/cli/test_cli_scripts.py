@@ -98,8 +98,9 @@ def test_a_read_only_statement_keeps_its_results_past_the_timeout(tmp_path: Path
 
 
 def test_python_limits_read_only_commit_after_the_timeout(tmp_path: Path) -> None:
-    with ledger.connect(tmp_path / "l", limits=ledger.Limits(transaction_timeout=0.05)) as db:
+    with ledger.connect(tmp_path / "l") as db:
         db.execute("CREATE TABLE T")
+    with ledger.connect(tmp_path / "l", limits=ledger.Limits(transaction_timeout=0.05)) as db:
         tx = db.transaction()
         assert tx.execute("SELECT * FROM T").fetchall() == []
         time.sleep(0.1)
