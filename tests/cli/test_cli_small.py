@@ -78,3 +78,23 @@ def test_project_docs_stand_alone() -> None:
     assert "hashing.md" in (docs / "verification.md").read_text(encoding="utf-8")
     for needed in ("dot(a, b)", "merkle", "Revision proof", "G11", "G12"):
         assert needed in (docs / "hashing.md").read_text() + (docs / "benchmarks.md").read_text()
+
+
+@pytest.mark.parametrize("command", ["tables", "execute", "verify"])
+def test_ctrl_c_exits_130_from_any_command(
+    sample: Any, run: Any, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    def interrupted(*args: Any, **kwargs: Any) -> Any:
+        raise KeyboardInterrupt
+
+    from ledger.cli import explore
+    from ledger.cli.session import Session
+    from ledger.proof import verify
+
+    monkeypatch.setattr(explore, "table_rows", interrupted)
+    monkeypatch.setattr(Session, "run_one", interrupted)
+    monkeypatch.setattr(verify, "verify", interrupted)
+    monkeypatch.setattr("ledger.cli.journal_commands.verify", interrupted, raising=False)
+    args = {"tables": (), "execute": ("SELECT * FROM Person",), "verify": ()}[command]
+    result = run(command, sample.path, *args)
+    assert result.exit_code == 130 and "Interrupted." in result.stderr
