@@ -24,6 +24,8 @@ SCENARIOS = [
     "bench.g8_growth",
     "bench.g9_space",
     "bench.d1_driver",
+    "bench.g11_cold",
+    "bench.g12_load",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
@@ -74,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Run: `python -m bench{' --quick' if args.quick else ''}` on {dt.date.today().isoformat()}, "
         f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
         f"{versions()}.\nEvery ratio compares with the peer measured in the same run "
-        f"(docs/BENCHMARKS.md in ../shared has the rules).\n\n"
+        f"(docs/benchmarks.md has the rules).\n\n"
     )
     notes = "\n".join(f"- {r.id}: {r.note}" for r in rows if r.note)
     RESULTS.write_text(header + text + "\n" + (f"\n{notes}\n" if notes else ""))

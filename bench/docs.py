@@ -1,4 +1,4 @@
-"""Deterministic ~300-byte documents (BENCHMARKS.md): about ten fields of mixed types."""
+"""Deterministic ~300-byte documents (docs/benchmarks.md): about ten fields of mixed types."""
 
 from __future__ import annotations
 

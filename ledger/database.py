@@ -7,26 +7,27 @@ import random
 import shutil
 import tempfile
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger.cursor import Cursor
-from ledger.errors import InterfaceError, OccConflictError
+from ledger.errors import InterfaceError, NoLedgerError, OccConflictError, StorageError
 from ledger.ion import VALUE_MODELS
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
-from ledger.proof import export as journal_export
-from ledger.proof import proofs
-from ledger.proof import verify as journal_verify
-from ledger.proof.bucket import export_to_bucket
-from ledger.proof.export import ExportResult
-from ledger.proof.signing import SavedDigest
-from ledger.proof.verify import Progress, VerifyReport
 from ledger.query.context import BlockAddress
+from ledger.storage import lmdb_store
 from ledger.storage.kv import ReadTxn
 from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
+
+if TYPE_CHECKING:  # the audit side loads when first used: plain queries start faster
+    from ledger.proof import proofs
+    from ledger.proof.export import ExportResult
+    from ledger.proof.signing import SavedDigest
+    from ledger.proof.verify import Progress, VerifyReport
 
 T = TypeVar("T")
 MEMORY = ":memory:"
@@ -54,6 +55,7 @@ class Ledger:
         limits: Limits | None = None,
         map_size: int = DEFAULT_MAP_SIZE,
         value_model: str = "may_be_bare",
+        create: bool | None = None,
     ) -> None:
         if value_model not in VALUE_MODELS:
             raise InterfaceError(
@@ -61,10 +63,15 @@ class Ledger:
             )
         self.value_model = value_model
         self._tempdir: str | None = None
+        self._cleanup: weakref.finalize[Any, Any] | None = None
         text = os.fspath(path)
         if text == MEMORY:
             self._tempdir = tempfile.mkdtemp(prefix="ledger-")
+            # removed on close(), when the Ledger is garbage, or when Python exits
+            self._cleanup = weakref.finalize(self, shutil.rmtree, self._tempdir, True)
             text = os.path.join(self._tempdir, "memory.ledger")
+        else:
+            _check_create(text, readonly=readonly, create=create)
         self.path = text
         self._store = LmdbStore(text, readonly=readonly, map_size=map_size)
         try:
@@ -125,6 +132,8 @@ class Ledger:
         self, block_address: proofs.Address, tip: proofs.Address | None = None
     ) -> tuple[Any, list[bytes] | None]:
         """QLDB's GetBlock: the block and, given a digest tip, its proof to that digest."""
+        from ledger.proof import proofs
+
         return self._read(lambda txn: proofs.get_block(self.journal, txn, block_address, tip))
 
     def get_revision(
@@ -134,6 +143,8 @@ class Ledger:
         tip: proofs.Address | None = None,
     ) -> tuple[Any, list[bytes] | None]:
         """QLDB's GetRevision: a document's revision in a block and, given a tip, its proof."""
+        from ledger.proof import proofs
+
         return self._read(
             lambda txn: proofs.get_revision(self.journal, txn, block_address, document_id, tip)
         )
@@ -142,6 +153,8 @@ class Ledger:
         self, old_tip: proofs.Address, new_tip: proofs.Address | None = None
     ) -> list[bytes]:
         """Proof that the journal at ``new_tip`` (default: now) extends the one at ``old_tip``."""
+        from ledger.proof import proofs
+
         return self._read(lambda txn: proofs.consistency(self.journal, txn, old_tip, new_tip))
 
     def verify(
@@ -154,6 +167,8 @@ class Ledger:
         a replay of the journal (``ledger verify``); with ``saved_digest``, also prove
         that digest is a prefix of today's journal."""
         self._check_open()
+        from ledger.proof import verify as journal_verify
+
         return journal_verify.verify(self.journal, saved_digest=saved_digest, progress=progress)
 
     def export(
@@ -165,6 +180,8 @@ class Ledger:
     ) -> ExportResult:
         """Write the journal (or a time range of it) in QLDB's journal export format."""
         self._check_open()
+        from ledger.proof import export as journal_export
+
         return journal_export.export(self.journal, directory, start, end, fmt)
 
     def export_to_bucket(
@@ -174,6 +191,8 @@ class Ledger:
         ``ledger.proof.bucket.export_to_bucket`` for ``start``, ``end``,
         ``output_format``, ``export_id``, ``bucket``)."""
         self._check_open()
+        from ledger.proof.bucket import export_to_bucket
+
         return export_to_bucket(self.journal, bucket_dir, prefix, **options)
 
     def _read(self, fn: Callable[[ReadTxn], T]) -> T:
@@ -190,8 +209,8 @@ class Ledger:
             return
         self._closed = True
         self._store.close()
-        if self._tempdir is not None:
-            shutil.rmtree(self._tempdir, ignore_errors=True)
+        if self._cleanup is not None:
+            self._cleanup()
 
     def __enter__(self) -> Ledger:
         return self
@@ -207,6 +226,18 @@ class Ledger:
         return f"<Ledger {self.path!r}>"
 
 
+def _check_create(path: str, *, readonly: bool, create: bool | None) -> None:
+    """Refuse what ``create`` rules out before anything is written (see ``connect``)."""
+    state = lmdb_store.path_state(path)
+    if state == lmdb_store.LEDGER:
+        if create:
+            raise StorageError(f"a ledger already exists at {path}")
+        return
+    if state in (lmdb_store.MISSING, lmdb_store.EMPTY) and (create is False or readonly):
+        raise NoLedgerError(path)
+    # FILE and OTHER are refused by the store, which never writes into them
+
+
 def connect(
     path: str | os.PathLike[str] = MEMORY,
     *,
@@ -214,14 +245,30 @@ def connect(
     limits: Limits | None = None,
     map_size: int = DEFAULT_MAP_SIZE,
     value_model: str = "may_be_bare",
+    create: bool | None = None,
 ) -> Ledger:
-    """Open the ledger at ``path`` (a directory), creating it if missing.
+    """Open the ledger at ``path`` (a directory).
 
-    ``":memory:"`` gives a throwaway ledger in a temporary directory, removed on close.
+    ``create`` says whether a new ledger may be made:
+
+    - ``None`` (the default): open the ledger there, or make a new one when ``path``
+      is missing or an empty directory;
+    - ``False``: only open; ``NoLedgerError`` when there is no ledger at ``path``;
+    - ``True``: only make a new one; ``StorageError`` when a ledger is already there.
+
+    Whatever ``create`` says, a file or a non-empty directory that is not a ledger is
+    refused with ``StorageError`` and nothing is written into it.  ``readonly`` opens
+    only (as ``create=False``).  ``":memory:"`` gives a throwaway ledger in a temporary
+    directory, removed on close, when the ``Ledger`` is garbage-collected, or at exit.
     ``value_model``: ``"may_be_bare"`` (default: plain Python values where the Ion type
     is unambiguous, IonPy types where needed) or ``"ion_py"`` (every value an IonPy
     type, as pyqldb returns them).
     """
     return Ledger(
-        path, readonly=readonly, limits=limits, map_size=map_size, value_model=value_model
+        path,
+        readonly=readonly,
+        limits=limits,
+        map_size=map_size,
+        value_model=value_model,
+        create=create,
     )

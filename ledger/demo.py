@@ -30,6 +30,27 @@ def run(db: ledger.Ledger, title: str, statement: str, *params: Any) -> list[Any
     return rows
 
 
+TWO_UPDATES: list[tuple[str, tuple[Any, ...]]] = [
+    (
+        "UPDATE Vehicle AS v SET v.Price = ? WHERE v.VIN = ?",
+        (ion.loads("39999.99"), "KM8SRDHF6EU074761"),
+    ),
+    (
+        "UPDATE Vehicle AS v SET v.Owner = 'LEWISR261LL' WHERE v.VIN = ?",
+        ("KM8SRDHF6EU074761",),
+    ),
+]
+
+NEXT_STEPS = """
+-- Next: the `ledger` command
+`make demo` installed ledger into .venv. To run the `ledger` command yourself:
+  source .venv/bin/activate        then: ledger shell --demo
+  .venv/bin/ledger shell --demo    (or call it by its path)
+  pip install .                    (or install it into your own environment;
+                                    the distribution is called ledgerdb)
+Then: ledger create my.ledger && ledger shell my.ledger   (docs/shell.md)"""
+
+
 def tour(path: Path) -> None:
     print(f"A new ledger at {path}")
     with ledger.connect(path) as db:
@@ -51,12 +72,12 @@ def tour(path: Path) -> None:
         run(db, "Query through the index", "SELECT * FROM Vehicle WHERE VIN = ?", "1N4AL11D75C109151")
         rows = run(db, "BY binds the document id", "SELECT v.Make, id FROM Vehicle AS v BY id WHERE v.Year > 2012")
         doc_id = str(rows[0]["id"])
-        with db.transaction() as tx:
-            tx.execute("UPDATE Vehicle AS v SET v.Price = ? WHERE v.VIN = ?",
-                       ion.loads("39999.99"), "KM8SRDHF6EU074761")
-            tx.execute("UPDATE Vehicle AS v SET v.Owner = 'LEWISR261LL' WHERE v.VIN = ?",
-                       "KM8SRDHF6EU074761")
         print("\n-- Two updates in one transaction: one block, one new revision (version 1)")
+        print("ledger> BEGIN")
+        with db.transaction() as tx:
+            for statement, params in TWO_UPDATES:
+                show("", statement, params, tx.execute(statement, *params).fetchall())
+        print("ledger> COMMIT")
         run(db, "The committed view adds hashes and metadata",
             "SELECT c.metadata, c.data.Price FROM _ql_committed_Vehicle AS c WHERE c.data.VIN = ?",
             "KM8SRDHF6EU074761")
@@ -72,6 +93,7 @@ def tour(path: Path) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="ledger-demo-") as tmp:
         tour(Path(tmp) / "vehicles.ledger")
+    print(NEXT_STEPS)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,20 @@ class DataError(DatabaseError):
     """A value cannot be stored or processed (bad Ion, wrong type of parameter)."""
 
 
+class BadRecordError(DataError):
+    """A record of a file being loaded (``ledger load``) cannot become a document.
+
+    ``file`` and ``line`` say where it starts (for Ion, ``line`` is 0 and ``value`` is
+    its position in the stream); ``record`` is its number among every record read.
+    """
+
+    def __init__(self, file: str, line: int, reason: str, *, value: int = 0) -> None:
+        where = f"{file} line {line}" if line else f"{file} value {value}"
+        super().__init__(f"{where}: {reason}")
+        self.file, self.line, self.value, self.reason = file, line, value, reason
+        self.record = 0  # set by the loader
+
+
 class OperationalError(DatabaseError):
     """The database could not do what was asked for reasons outside the statement."""
 
@@ -59,6 +73,15 @@ class LimitExceededError(OperationalError):
 
 class StorageError(OperationalError):
     """The storage layer failed (disk full, unreadable file, foreign format)."""
+
+
+class NoLedgerError(StorageError):
+    """There is no ledger at the path, and the caller asked to open one, not create it
+    (``connect(path, create=False)``, or a read-only open of a missing path)."""
+
+    def __init__(self, path: str) -> None:
+        super().__init__(f"no ledger at {path}")
+        self.path = path
 
 
 class IntegrityError(DatabaseError):
@@ -122,8 +145,24 @@ class ParseError(ProgrammingError):
     def _render(self) -> str:
         text = super()._render()
         if self.expected:
-            text += "\n  expected one of: " + ", ".join(self.expected)
+            likely = sorted(self.expected, key=_likelihood)[:SHOWN_EXPECTED]
+            more = len(self.expected) - len(likely)
+            text += "\n  expected one of: " + ", ".join(likely) + (f", … ({more} more)" if more else "")
         return text
+
+
+SHOWN_EXPECTED = 6
+# What a person most likely meant at a syntax error, most likely first; the rest follow
+# in their own order.
+_LIKELY = [
+    "end of statement", ";", ")", "]", "}", ">>", ",", "FROM", "WHERE", "AS", "=", "identifier",
+    "string", "number", "SELECT", "INSERT", "UPDATE", "DELETE", "CREATE", "VALUE", "INTO", "SET",
+    "BY", "AND", "OR", "IN", "ON", "TABLE", "INDEX", "(", "{", "<<", "?", "Ion literal",
+]
+
+
+def _likelihood(token: str) -> int:
+    return _LIKELY.index(token) if token in _LIKELY else len(_LIKELY)
 
 
 class NotSupportedError(DatabaseError):
@@ -165,8 +204,11 @@ class VerificationError(Error):
 
 
 def _show(value: object) -> str:
+    """Hashes in base64, as QLDB's API and every ledger command show them."""
     if isinstance(value, bytes | bytearray):
-        return bytes(value).hex()
+        import base64
+
+        return base64.b64encode(bytes(value)).decode("ascii")
     return repr(value)
 
 

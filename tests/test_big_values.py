@@ -104,7 +104,7 @@ def test_cli_parameter_takes_big_documents(tmp_path, name):
     doc = DOCUMENTS[name]
     path = tmp_path / "p.ledger"
     runner = CliRunner()
-    args = ["execute", str(path), "CREATE TABLE T"]
+    args = ["execute", "--create", str(path), "CREATE TABLE T"]
     assert runner.invoke(cli, args, catch_exceptions=False).exit_code == 0
     result = runner.invoke(
         cli, ["execute", str(path), "INSERT INTO T ?", ion.dumps_text(doc)], catch_exceptions=False

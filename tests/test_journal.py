@@ -223,8 +223,13 @@ def test_limits_are_enforced_and_configurable(tmp_path):
 
 
 def test_transaction_timeout(tmp_path):
+    # A transaction that writes expires; one that only read has nothing to lose and
+    # commits (tests/cli/test_cli_scripts.py has the read-only side).
+    with ledger.connect(tmp_path / "l") as db:
+        db.execute("CREATE TABLE T")
     with ledger.connect(tmp_path / "l", limits=ledger.Limits(transaction_timeout=0.05)) as db:
         tx = db.transaction()
+        tx.execute("INSERT INTO T VALUE {'a': 1}")
         import time
 
         time.sleep(0.1)

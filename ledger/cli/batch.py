@@ -12,10 +12,12 @@ from ledger.cli.errors import EXIT_ERROR
 from ledger.cli.session import Session
 
 
-def run_batch(session: Session, texts: Iterable[str]) -> int:
-    """Run each text in order; the exit code (0 ok, 1 error, 3 verification failed)."""
-    for text in texts:
-        if not session.run(text) or session.finished:
+def run_batch(session: Session, texts: Iterable[str | tuple[str, str]]) -> int:
+    """Run each text (or ``(text, source)``, whose errors name the line) in order; the
+    exit code (0 ok, 1 error, 3 verification failed)."""
+    for item in texts:
+        text, source = (item, None) if isinstance(item, str) else item
+        if not session.run(text, source=source) or session.finished:
             break
     had_transaction = session.end()
     if had_transaction and session.status == 0:

@@ -18,6 +18,7 @@ EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2  # click's own code for usage errors
 EXIT_VERIFY = 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT (128 + 2)
 
 OCC_HINT = (
     "Another transaction committed a change to something this transaction read, "
@@ -52,6 +53,8 @@ def reported() -> Iterator[None]:
         yield
     except VerificationError as exc:
         raise CliFailure(explain(exc), EXIT_VERIFY) from exc
+    except ShellError as exc:
+        raise CliFailure(str(exc)) from exc
     except Error as exc:
         raise CliFailure(explain(exc)) from exc
     except OSError as exc:

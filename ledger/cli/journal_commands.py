@@ -22,7 +22,8 @@ from typing import Any, TypeVar
 import click
 
 from ledger import ion
-from ledger.cli.errors import EXIT_VERIFY, CliFailure, reported
+from ledger.cli.errors import EXIT_USAGE, EXIT_VERIFY, CliFailure, reported
+from ledger.cli.options import LedgerPath
 from ledger.errors import DataError, VerificationError
 from ledger.proof import export as export_mod
 from ledger.proof import proofs, signing
@@ -53,6 +54,11 @@ def _errors(fn: F) -> F:
 
 def _emit(value: Any) -> None:
     click.echo(json.dumps(value, indent=4))
+
+
+def _b64(value: bytes) -> str:
+    """Hashes are shown in base64 everywhere, as QLDB's API gives them."""
+    return base64.b64encode(value).decode("ascii")
 
 
 @contextlib.contextmanager
@@ -112,7 +118,7 @@ class _Timestamp(click.ParamType):
 
 ADDRESS = _IonAddress()
 TIMESTAMP = _Timestamp()
-LEDGER_PATH = click.Path(exists=True, file_okay=False)
+LEDGER_PATH = LedgerPath()  # "no ledger at X", exit 2, as every command says it
 
 
 def _load_digest(path: str | None, public_key: str | None) -> signing.SavedDigest | None:
@@ -307,7 +313,7 @@ def _show_report(report: VerifyReport) -> None:
     for name in ("block", "document", "expected", "computed"):
         value = getattr(report, name)
         if value is not None:
-            click.echo(f"  {name}: {value.hex() if isinstance(value, bytes) else value}")
+            click.echo(f"  {name}: {_b64(value) if isinstance(value, bytes) else value}")
 
 
 def _failed_report(db: Any, exc: VerificationError) -> VerifyReport:
@@ -346,6 +352,10 @@ def verify_command(
       ledger verify my.ledger
       ledger verify my.ledger --digest monday.json --json
     """
+    if public_key and not digest_file:
+        raise click.UsageError(
+            "--public-key checks the signature of a saved digest: add --digest FILE"
+        )
     with _open(path) as db:
         try:
             saved = _load_digest(digest_file, public_key)
@@ -360,8 +370,88 @@ def verify_command(
         click.echo(json.dumps(report.to_json()))
     else:
         _show_report(report)
+        if report.verified and public_key and report.saved_digest is not None:
+            click.echo(_signature_line(report.saved_digest, public_key))
     if not report.verified:
         ctx.exit(EXIT_VERIFY)
+
+
+def _signature_line(saved: signing.SavedDigest, public_key: str) -> str:
+    key = saved.public_key or b""
+    return f"signature by {public_key} (key id {signing.key_id(key)}) valid"
+
+
+# -- check-proof --------------------------------------------------------------------------------
+def _read_proof_file(path: str) -> tuple[str, Any, list[bytes]]:
+    """``("revision"|"block", value, proof)`` from `ledger get-revision/get-block` output."""
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"{path} is not the JSON that get-revision or get-block prints: {exc}"
+        ) from exc
+    kind = next((k for k in ("Revision", "Block") if isinstance(doc, dict) and k in doc), None)
+    if kind is None:
+        raise DataError(
+            f"{path} holds no Revision or Block (save `ledger get-revision ...` output)"
+        )
+    proof = doc.get("Proof")
+    if not isinstance(proof, dict) or "IonText" not in proof:
+        raise DataError(
+            f"{path} has no Proof: ask for one with --digest-tip-address when you save it"
+        )
+    value = ion.loads(str(doc[kind]["IonText"]))
+    return kind.lower(), value, proofs.parse_proof(str(proof["IonText"]))
+
+
+@click.command("check-proof")
+@click.argument("proof_file", metavar="PROOF", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--digest",
+    "digest_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="The saved digest the proof leads to (from `ledger get-digest`, plain or signed).",
+)
+@click.option(
+    "--public-key",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Require the saved digest to be signed by this key (PEM).",
+)
+@_errors
+def check_proof(proof_file: str, digest_file: str, public_key: str | None) -> None:
+    """Check a saved proof against a saved digest, with no ledger at hand.
+
+    PROOF is what `ledger get-revision` or `ledger get-block` printed (with
+    --digest-tip-address).  The revision's (or block's) hash is recomputed from its
+    contents and the proof folded to the digest.  Exit 0 valid, 3 not, 1 or 2 when
+    the files cannot be read.
+
+    \b
+    Example:
+      ledger get-digest my.ledger > digest.json
+      ledger get-revision my.ledger --block-address '{strandId:"…",sequenceNo:14}' \\
+        --document-id JUJgkIcNbhS2goq8RqLuZ4 \\
+        --digest-tip-address '{strandId:"…",sequenceNo:73}' > proof.json
+      ledger check-proof proof.json --digest digest.json
+    """
+    from ledger.proof.verify import check_block_proof, check_revision_proof
+
+    saved = _load_digest(digest_file, public_key)
+    assert saved is not None
+    kind, value, proof = _read_proof_file(proof_file)
+    if kind == "revision":
+        check_revision_proof(value, proof, saved)
+        what = f"revision of document {value['metadata']['id']}"
+    else:
+        check_block_proof(value, proof, saved)
+        what = f"block {ion.dumps_text(value['blockAddress'])}"
+    click.echo(
+        f"proof valid: the {what} is covered by the digest at {proofs.address_ion_text(saved.tip)}"
+    )
+    click.echo(f"digest {_b64(saved.digest)}")
+    if public_key:
+        click.echo(_signature_line(saved, public_key))
 
 
 # -- export, import, verify-export ----------------------------------------------------------------
@@ -491,6 +581,10 @@ def verify_export_command(
       ledger verify-export backup/ --digest monday.json
       ledger verify-export bucket/ --export-id 8UyXulxccYLAsbN1aon7e4
     """
+    if not any(Path(directory).rglob("*.completed.manifest")):
+        raise CliFailure(
+            f"{directory} is not a journal export (it has no *.completed.manifest)", EXIT_USAGE
+        )
     report = export_mod.verify_export(
         directory, saved_digest=_load_digest(digest_file, None), export_id=export_id
     )
@@ -552,6 +646,7 @@ COMMANDS = (
     import_command,
     verify_export_command,
     keygen,
+    check_proof,
 )
 
 

@@ -7,6 +7,8 @@ checks that every entry is documented.
 
 from __future__ import annotations
 
+import os
+import shlex
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -40,6 +42,12 @@ class Session(Protocol):
 
     @property
     def settings(self) -> _Settings: ...
+
+    @property
+    def in_transaction(self) -> bool: ...
+
+    @property
+    def on_write(self) -> Callable[[], None]: ...
 
     def show(self, rows: Sequence[Any], human: str | None = None) -> None: ...
 
@@ -172,7 +180,13 @@ def verify(session: Session, args: str) -> None:
 )
 def show_proof(session: Session, args: str) -> None:
     address, doc_id = proofs.split_proof_args(args)
-    session.show([proofs.proof_row(session.db, address, doc_id)])
+    row = proofs.proof_row(session.db, address, doc_id)
+    session.show([row])
+    proofs.check_row(row)  # VerificationError (exit 3) if what was printed does not check
+    session.printer.note(
+        "Proof checked: the revision's hash recomputes from its contents and the proof "
+        "folds to the digest."
+    )
 
 
 # -- display ---------------------------------------------------------------------------------
@@ -195,21 +209,33 @@ def set_format(session: Session, args: str) -> None:
     session.printer.note(f"Output format is {name}.")
 
 
-@command("timing", "\\timing", "toggle the summary line (documents in bag, time taken)")
+def _switch(args: str, current: bool, what: str) -> bool:
+    """``on``/``off`` set the switch; no argument flips it."""
+    word = args.strip().lower()
+    if not word:
+        return not current
+    if word in ("on", "true", "1"):
+        return True
+    if word in ("off", "false", "0"):
+        return False
+    raise ShellError(f"usage: \\{what} [on|off]")
+
+
+@command("timing", "\\timing [on|off]", "the summary line (documents in bag, time taken)")
 def toggle_timing(session: Session, args: str) -> None:
-    session.settings.timing = not session.settings.timing
+    session.settings.timing = _switch(args, session.settings.timing, "timing")
     session.printer.note(f"Timing is {'on' if session.settings.timing else 'off'}.")
 
 
-@command("x", "\\x", "toggle expanded display: one field per line (ion and table formats)")
+@command("x", "\\x [on|off]", "expanded display: one field per line (ion and table formats)")
 def toggle_expanded(session: Session, args: str) -> None:
-    session.settings.expanded = not session.settings.expanded
+    session.settings.expanded = _switch(args, session.settings.expanded, "x")
     session.printer.note(f"Expanded display is {'on' if session.settings.expanded else 'off'}.")
 
 
-@command("pager", "\\pager", "toggle paging of long results (uses $PAGER, else less)")
+@command("pager", "\\pager [on|off]", "paging of long results (uses $PAGER, else less)")
 def toggle_pager(session: Session, args: str) -> None:
-    session.printer.pager = not session.printer.pager
+    session.printer.pager = _switch(args, session.printer.pager, "pager")
     session.printer.note(f"Pager is {'on' if session.printer.pager else 'off'}.")
 
 
@@ -219,6 +245,29 @@ def include(session: Session, args: str) -> None:
     if not args:
         raise ShellError("usage: \\i FILE")
     session.run_file(args.strip())
+
+
+@command(
+    "import",
+    "\\import FILE TABLE",
+    "load a file of documents (JSON Lines, JSON, Ion, CSV) into TABLE",
+    argument=FILE,
+)
+def import_file(session: Session, args: str) -> None:
+    from ledger.load import Loader, format_of, read, resume_hint, summary
+
+    parts = shlex.split(args)
+    if len(parts) != 2:
+        raise ShellError("usage: \\import FILE TABLE")
+    if session.in_transaction:
+        raise ShellError("\\import commits its own transactions: COMMIT or ABORT the open one first")
+    path, table = os.path.expanduser(parts[0]), parts[1]
+    loader = Loader(session.db, table, create_table=True)
+    result = loader.run(read(path, format_of(path)))
+    session.printer.note(summary(result))
+    session.on_write()
+    if result.error is not None:
+        raise ShellError(f"{result.error}\n{resume_hint(result)} (ledger load --skip)")
 
 
 @command(

@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-import ledger
-from ledger.cli.errors import CliFailure, reported
-from ledger.cli.output import FORMATS, render
-from ledger.database import MEMORY, Ledger
+from ledger.cli.errors import EXIT_USAGE, CliFailure, reported
+
+if TYPE_CHECKING:
+    from ledger.database import Ledger
+
+MEMORY = ":memory:"  # ledger.database.MEMORY, without loading the engine to know it
+# ledger.cli.output.FORMATS, named here so that declaring --format loads no formatter
+FORMATS = ("ion", "json", "jsonl", "table", "csv", "vertical")
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -53,13 +57,72 @@ def yes_option(fn: F) -> F:
     )(fn)
 
 
+def timeout_option(fn: F) -> F:
+    return click.option(
+        "--transaction-timeout",
+        "timeout",
+        type=click.FloatRange(min=0, min_open=True),
+        help="Seconds a transaction may stay open before it expires (default 30, QLDB's); "
+        "read-only statements always keep their results.",
+    )(fn)
+
+
+def create_option(fn: F) -> F:
+    return click.option(
+        "--create",
+        is_flag=True,
+        help="Create the ledger if PATH is missing or an empty directory.",
+    )(fn)
+
+
+def require_ledger(path: str) -> str:
+    """``path`` if a ledger is there; otherwise the one message and exit code (2) every
+    command gives for a path that holds no ledger."""
+    from ledger.storage import lmdb_store
+
+    state = lmdb_store.path_state(path)
+    if state == lmdb_store.LEDGER:
+        return path
+    if state in (lmdb_store.MISSING, lmdb_store.EMPTY):
+        raise CliFailure(f"no ledger at {path} (create one with `ledger create {path}`)", EXIT_USAGE)
+    what = "a file" if state == lmdb_store.FILE else "a directory of other files"
+    raise CliFailure(f"{path} is not a ledger: it is {what}", EXIT_USAGE)
+
+
+def _may_create(path: str) -> bool:
+    from ledger.storage import lmdb_store
+
+    return lmdb_store.path_state(path) not in (lmdb_store.FILE, lmdb_store.OTHER)
+
+
+class LedgerPath(click.ParamType):
+    """A PATH argument that must hold a ledger (checked before the command runs)."""
+
+    name = "PATH"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        return require_ledger(os.fspath(value))
+
+
 @contextmanager
-def open_ledger(path: str, *, create: bool) -> Iterator[Ledger]:
-    """The ledger at ``path``; a missing one is created only when ``create``."""
-    if not create and path != MEMORY and not os.path.isdir(path):
-        raise CliFailure(f"no ledger at {path}")
+def open_ledger(
+    path: str, *, create: bool = False, write: bool = False, timeout: float | None = None
+) -> Iterator[Ledger]:
+    """The ledger at ``path``, read-only unless ``write``; a missing one (or an empty
+    directory) is made only when ``create``, never in a directory of other files.
+    ``timeout``: the transaction timeout in seconds (default: Limits')."""
+    if path != MEMORY and not (create and _may_create(path)):
+        require_ledger(path)
+    import ledger
+
+    limits = None if timeout is None else ledger.Limits(transaction_timeout=timeout)
     with reported():
-        db = ledger.connect(path, readonly=not create)
+        db = ledger.connect(
+            path,
+            readonly=not (write or create),
+            create=None if create else False,
+            limits=limits,
+        )
     try:
         yield db
     finally:
@@ -68,6 +131,8 @@ def open_ledger(path: str, *, create: bool) -> Iterator[Ledger]:
 
 def emit(rows: Sequence[Any], fmt: str) -> None:
     """Write ``rows`` to stdout in ``fmt``."""
+    from ledger.cli.output import render
+
     click.echo(render(rows, fmt), nl=False)
 
 

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
@@ -150,16 +151,34 @@ def _one_line(text: str) -> str:
     return text.replace("\r", "\\r").replace("\n", "\\n").replace("\t", "\\t")
 
 
+def display_width(text: str) -> int:
+    """Terminal columns ``text`` takes: East Asian wide and fullwidth characters take
+    two, combining marks none."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - display_width(text))
+
+
 def format_table(rows: Sequence[Any]) -> str:
     if not rows:
         return ""
     names, cells = table_data(rows)
     cells = [[_one_line(c) for c in row] for row in cells]
-    widths = [max([len(n), *(len(row[i]) for row in cells)]) for i, n in enumerate(names)]
+    widths = [
+        max([display_width(n), *(display_width(row[i]) for row in cells)])
+        for i, n in enumerate(names)
+    ]
     rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
 
     def line(values: Sequence[str]) -> str:
-        return "| " + " | ".join(v.ljust(w) for v, w in zip(values, widths, strict=True)) + " |"
+        return "| " + " | ".join(_pad(v, w) for v, w in zip(values, widths, strict=True)) + " |"
 
     body = [line(row) for row in cells]
     return "\n".join([rule, line(names), rule, *body, rule]) + "\n"
@@ -181,9 +200,9 @@ def format_vertical(rows: Sequence[Any]) -> str:
     blocks = []
     for number, row in enumerate(rows, 1):
         flat = flatten(row)
-        width = max((len(k) for k in flat), default=0)
-        lines = [f"{k.ljust(width)} | {_one_line(cell(v))}" for k, v in flat.items()]
-        header = f"-[ RECORD {number} ]".ljust(max(len(x) for x in lines), "-")
+        width = max((display_width(k) for k in flat), default=0)
+        lines = [f"{_pad(k, width)} | {_one_line(cell(v))}" for k, v in flat.items()]
+        header = f"-[ RECORD {number} ]".ljust(max(display_width(x) for x in lines), "-")
         blocks.append("\n".join([header, *lines]))
     return "".join(b + "\n" for b in blocks)
 

@@ -12,15 +12,30 @@ import shutil
 from typing import IO
 
 import click
-from pygments import highlight
-from pygments.formatters import Terminal256Formatter
-from pygments.lexer import Lexer
-from pygments.lexers.data import JsonLexer
 
 from ledger.cli import config
-from ledger.cli.lexer import IonLexer
 
-_LEXERS: dict[str, type[Lexer]] = {"ion": IonLexer, "json": JsonLexer, "jsonl": JsonLexer}
+_COLOURED = ("ion", "json", "jsonl")  # formats with a lexer (pygments loads when used)
+
+
+def _highlight(text: str, fmt: str) -> tuple[str, str | None]:
+    """``text`` coloured, and a warning when LEDGER_STYLE names no Pygments style (the
+    default style is used then: a result is never lost to a colour setting)."""
+    from pygments import highlight
+    from pygments.formatters import Terminal256Formatter
+    from pygments.lexers.data import JsonLexer
+    from pygments.util import ClassNotFound
+
+    from ledger.cli.lexer import IonLexer
+
+    lexer = IonLexer() if fmt == "ion" else JsonLexer()
+    warning = None
+    try:
+        formatter = Terminal256Formatter(style=config.style_name())
+    except ClassNotFound:
+        warning = f"LEDGER_STYLE={config.style_name()!r} is not a Pygments style; using the default."
+        formatter = Terminal256Formatter(style="default")
+    return highlight(text, lexer, formatter), warning
 
 
 class Printer:
@@ -32,6 +47,7 @@ class Printer:
         self.pager = pager
         self.file: IO[str] | None = None  # set by \o
         self.file_name: str | None = None
+        self._warned_style = False
 
     # -- data ---------------------------------------------------------------------
     def data(self, text: str, fmt: str = "") -> None:
@@ -42,8 +58,11 @@ class Printer:
             self.file.write(text)
             self.file.flush()
             return
-        if self.color and fmt in _LEXERS:
-            text = highlight(text, _LEXERS[fmt](), Terminal256Formatter(style=config.style_name()))
+        if self.color and fmt in _COLOURED:
+            text, warning = _highlight(text, fmt)
+            if warning and not self._warned_style:
+                self._warned_style = True
+                self.note(warning)
         if self._needs_pager(text):
             os.environ.setdefault("LESS", "-SRXF")
             click.echo_via_pager(text, color=self.color)

@@ -70,3 +70,11 @@ def proof_row(db: Ledger, address: BlockAddress, doc_id: str) -> dict[str, Any]:
         "digest": digest.digest,
         "digestTipAddress": digest.tip_ion_text(),
     }
+
+
+def check_row(row: dict[str, Any]) -> None:
+    """Check a ``proof_row`` as an auditor would: recompute the revision's hash and fold
+    the proof to the digest (VerificationError when it does not check out)."""
+    from ledger.proof.verify import check_revision_proof
+
+    check_revision_proof(row["revision"], row["proof"], row["digest"])

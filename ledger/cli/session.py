@@ -15,14 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ledger.cli import meta
-from ledger.cli.buffer import split_statements
+from ledger.cli import hints, meta
+from ledger.cli.buffer import decode_input, split_located
 from ledger.cli.classify import ABORT, BEGIN, COMMIT, META, Command, classify
 from ledger.cli.errors import EXIT_ERROR, EXIT_OK, EXIT_VERIFY, ShellError, explain
 from ledger.cli.output import HUMAN_FORMATS, render, summary
 from ledger.cli.printer import Printer
 from ledger.database import Ledger
-from ledger.errors import Error, VerificationError
+from ledger.errors import Error, ProgrammingError, VerificationError
 from ledger.journal.transaction import Transaction
 
 
@@ -53,41 +53,53 @@ class Session:
         self._tx_wrote = False
         self.finished = False  # \q
         self.status = EXIT_OK  # the worst exit code so far
+        self.location: str | None = None  # "FILE line N" while a script runs
 
     @property
     def in_transaction(self) -> bool:
         return self.tx is not None
 
     # -- read ---------------------------------------------------------------------------
-    def run(self, text: str, *, stop_on_error: bool = True) -> bool:
-        """Run every statement and meta-command in ``text``; False if one failed."""
+    def run(self, text: str, *, stop_on_error: bool = True, source: str | None = None) -> bool:
+        """Run every statement and meta-command in ``text``; False if one failed.
+        With ``source`` (a file name), errors say which line of it failed."""
         ok = True
-        for piece in split_statements(text):
-            if self.finished:
-                break
-            if not self.run_one(piece):
-                ok = False
-                if stop_on_error:
+        outer = self.location
+        try:
+            for piece, line in split_located(text):
+                if self.finished:
                     break
+                self.location = f"{source} line {line}" if source else outer
+                if not self.run_one(piece):
+                    ok = False
+                    if stop_on_error:
+                        break
+        finally:
+            self.location = outer
         return ok
 
     def run_file(self, path: str) -> bool:
         try:
-            text = Path(path).expanduser().read_text(encoding="utf-8")
+            data = Path(path).expanduser().read_bytes()
         except OSError as exc:
             raise ShellError(f"cannot read {path}: {exc.strerror or exc}") from exc
-        return self.run(text)
+        return self.run(decode_input(data, path), source=path)
 
     # -- classify and execute -----------------------------------------------------------
     def run_one(self, text: str, params: Sequence[Any] = ()) -> bool:
         """Run one piece (a statement or meta-command); report failure, never raise."""
         try:
+            mistaken = hints.mistaken_command(text)
+            if mistaken:
+                raise ShellError(mistaken)
             self.dispatch(classify(text), params)
             return True
         except (Error, ShellError) as exc:
             self.fail(
                 explain(exc), EXIT_VERIFY if isinstance(exc, VerificationError) else EXIT_ERROR
             )
+            if isinstance(exc, ProgrammingError):
+                self._hint(hints.error_hint(str(exc), text, self._table_names()))
         except Exception as exc:  # a bug below us: say so, keep the shell alive
             if os.environ.get("LEDGER_DEBUG"):
                 raise
@@ -123,6 +135,9 @@ class Session:
         rows = self._execute(command.text, params)
         elapsed = time.perf_counter() - started
         self.show(rows)
+        if not rows and command.verb == "SELECT":
+            for hint in hints.empty_result_hints(command.text, self.db):
+                self._hint(hint)
         if self.settings.timing:
             self.printer.note(summary(len(rows), elapsed))
         if command.writes:
@@ -201,6 +216,22 @@ class Session:
             fmt = "vertical" if self.settings.expanded else (human or fmt)
         self.printer.data(render(rows, fmt), fmt)
 
+    def _hint(self, hint: str | None) -> None:
+        if hint:
+            self.printer.note(f"Hint: {hint}")
+
+    def _table_names(self) -> list[str]:
+        try:
+            rows = self.db.execute(
+                "SELECT VALUE t.name FROM information_schema.user_tables AS t "
+                "WHERE t.status = 'ACTIVE'"
+            ).fetchall()
+        except Error:
+            return []
+        return [str(r) for r in rows]
+
     def fail(self, message: str, code: int = EXIT_ERROR) -> None:
+        if self.location:
+            message = f"{self.location}: {message}"
         self.printer.error(message)
         self.status = max(self.status, code)

@@ -7,6 +7,8 @@ transaction, and a toolbar that tells a newcomer what the keys do.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 import click
 from prompt_toolkit import PromptSession
 from prompt_toolkit.formatted_text import FormattedText
@@ -71,12 +73,51 @@ def _ask(message: str) -> bool:
     return click.confirm(message, default=False)
 
 
+class _History(FileHistory):
+    """The history file, or memory only once it cannot be read or written (said once)."""
+
+    def __init__(self, warn: Callable[[str], None]) -> None:
+        self._warn = warn
+        self._failed = False
+        try:
+            path = str(config.history_file())
+        except OSError as exc:
+            path = ""
+            self._fail(exc)
+        super().__init__(path)
+
+    def _fail(self, exc: OSError) -> None:
+        if not self._failed:
+            self._failed = True
+            where = exc.filename or config.config_dir()
+            self._warn(
+                f"Warning: history is not saved ({where}: {exc.strerror or exc}); going on without it."
+            )
+
+    def load_history_strings(self) -> Iterable[str]:
+        if self._failed:
+            return []
+        try:
+            return list(super().load_history_strings())
+        except OSError as exc:
+            self._fail(exc)
+            return []
+
+    def store_string(self, string: str) -> None:
+        if self._failed:
+            return
+        try:
+            super().store_string(string)
+        except OSError as exc:
+            self._fail(exc)
+
+
 def _prompt_session(session: Session, refresher: Refresher) -> PromptSession[str]:
     return PromptSession(
         lexer=PygmentsLexer(PartiQLLexer),
         completer=PartiQLCompleter(refresher.metadata),
         complete_while_typing=True,
-        history=FileHistory(str(config.history_file())),
+        history=_History(session.printer.note),
         key_bindings=shell_bindings(),
         multiline=True,
         prompt_continuation=_continuation,

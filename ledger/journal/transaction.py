@@ -177,7 +177,10 @@ class Transaction:
         return Cursor(rows, statement, read_ios=self.read_ios - ios, processing_ms=elapsed_ms)
 
     def commit(self) -> None:
-        self._check_open()
+        if self.has_writes:
+            self._check_open()
+        elif self.state != "open":  # a read-only transaction has nothing to lose:
+            self._check_open()  # its results stand however long it took
         self._release_snapshot()
         try:
             if self.has_writes:

@@ -181,8 +181,19 @@ def check_root(leaf: bytes, proof: list[bytes], digest: bytes, what: str, **wher
         )
 
 
-def check_block_proof(block: Mapping[str, Any], proof: list[bytes], digest: bytes) -> None:
-    """The block's hashes recompute from its contents and its proof folds to ``digest``."""
+def digest_bytes(digest: Any) -> bytes:
+    """The 32 digest bytes of ``digest``: bytes, or an object with ``.digest`` (the
+    ``Digest`` that ``Ledger.digest()`` returns, a ``SavedDigest``)."""
+    value = getattr(digest, "digest", digest)
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise DataError(f"a digest is bytes or a Digest, got {type(digest).__name__}")
+    return bytes(value)
+
+
+def check_block_proof(block: Mapping[str, Any], proof: list[bytes], digest: Any) -> None:
+    """The block's hashes recompute from its contents and its proof folds to ``digest``
+    (bytes, or the ``Digest`` from ``Ledger.digest()``)."""
+    digest = digest_bytes(digest)
     seq, _ = block_seq_and_strand(block)
     try:
         verify_block(block)
@@ -191,8 +202,10 @@ def check_block_proof(block: Mapping[str, Any], proof: list[bytes], digest: byte
     check_root(bytes(block["blockHash"]), proof, digest, "block", block=seq)
 
 
-def check_revision_proof(revision: Mapping[str, Any], proof: list[bytes], digest: bytes) -> None:
-    """The revision's hash recomputes from its metadata and data; its proof folds to ``digest``."""
+def check_revision_proof(revision: Mapping[str, Any], proof: list[bytes], digest: Any) -> None:
+    """The revision's hash recomputes from its metadata and data; its proof folds to ``digest``
+    (bytes, or the ``Digest`` from ``Ledger.digest()``)."""
+    digest = digest_bytes(digest)
     try:
         metadata, data_hash = revision["metadata"], revision.get("dataHash")
         computed = revision_hash(

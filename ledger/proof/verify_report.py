@@ -29,7 +29,7 @@ class VerifyReport:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict, the shape of ``ledger verify --json``: the digest in base64
-        (as GetDigest gives it), expected/computed hashes of a failure in hex."""
+        (as GetDigest gives it), and so are expected/computed hashes of a failure."""
         out: dict[str, Any] = {
             "verified": self.verified,
             "blocks": self.blocks,
@@ -76,9 +76,10 @@ def report(
 
 
 def jsonable(value: object) -> object:
-    """An expected/computed value for a JSON report: bytes as hex, other values as text."""
+    """An expected/computed value for a JSON report: bytes in base64 (as every hash the
+    ledger shows), other values as text."""
     if isinstance(value, bytes | bytearray):
-        return bytes(value).hex()
+        return base64.b64encode(bytes(value)).decode("ascii")
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return repr(value)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ledger.errors import ProgrammingError
-from ledger.query import ast, ddl, dml
+from ledger.query import ast, ddl, dml, planner
 from ledger.query.context import QueryContext
 from ledger.query.env import Env, Prepared, Runtime
 from ledger.query.evaluator import Scope, compile_expr
@@ -178,7 +178,13 @@ def _explain(node: ast.Statement, rt: Runtime) -> list[Any]:
     if not rt.explain:
         rt.explain.append({"access": "none"})
     statement = _STATEMENT_NAMES.get(type(node), type(node).__name__.upper())
-    return [Struct(step=i + 1, statement=statement, **row) for i, row in enumerate(rt.explain)]
+    rows = [{k: _bound(v, rt) for k, v in row.items()} for row in rt.explain]
+    return [Struct(step=i + 1, statement=statement, **row) for i, row in enumerate(rows)]
+
+
+def _bound(value: Any, rt: Runtime) -> Any:
+    """A ``?`` in an EXPLAIN row becomes the value bound to it."""
+    return rt.params[value.index] if isinstance(value, planner.ParamRef) else value
 
 
 _STATEMENT_NAMES = {

@@ -61,6 +61,22 @@ class Bound:
     expr: ast.Expr
     inclusive: bool
 
+    def shown(self) -> Any:
+        """The bound's value for EXPLAIN: a literal, a parameter (ParamRef, bound by the
+        executor), or None when it is computed per row."""
+        if isinstance(self.expr, ast.Literal):
+            return self.expr.value
+        if isinstance(self.expr, ast.Param):
+            return ParamRef(self.expr.index)
+        return None
+
+
+@dataclass(frozen=True)
+class ParamRef:
+    """A ``?`` in an EXPLAIN row; the executor puts the bound value in its place."""
+
+    index: int
+
 
 @dataclass(frozen=True)
 class IndexRange:
@@ -77,10 +93,17 @@ class IndexRange:
             "field": self.field,
             "indexId": self.index_id,
         }
-        if self.low is not None:
-            out["low"] = ">=" if self.low.inclusive else ">"
-        if self.high is not None:
-            out["high"] = "<=" if self.high.inclusive else "<"
+        for name, bound in (("low", self.low), ("high", self.high)):
+            if bound is None:
+                continue
+            out[name] = (
+                (">=" if bound.inclusive else ">")
+                if name == "low"
+                else ("<=" if bound.inclusive else "<")
+            )
+            value = bound.shown()
+            if value is not None:
+                out[f"{name}Value"] = value
         if self.ordered:
             out["order"] = "DESC" if self.descending else "ASC"
         return out

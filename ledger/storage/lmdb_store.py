@@ -251,13 +251,49 @@ def _space_hint(path: str) -> str:
     return f" (the disk holding the ledger has {free} bytes free: it is probably full; nothing was written)"
 
 
-def _open_env(path: str, readonly: bool, map_size: int) -> Any:
-    if os.path.exists(path) and not os.path.isdir(path):
+MISSING = "missing"  # what a path holds, for path_state()
+EMPTY = "empty"
+LEDGER = "ledger"
+FILE = "file"
+OTHER = "other"  # a non-empty directory that is not a ledger
+
+
+def path_state(path: str) -> str:
+    """What ``path`` holds: MISSING, EMPTY (directory), LEDGER, FILE or OTHER.
+
+    A ledger is a directory holding LMDB's data.mdb.  Nothing is ever written into
+    an OTHER directory: it belongs to someone else (a mistyped path, /etc, ...).
+    """
+    if not os.path.lexists(path):
+        return MISSING
+    if not os.path.isdir(path):
+        return FILE
+    if os.path.isfile(os.path.join(path, "data.mdb")):
+        return LEDGER
+    try:
+        with os.scandir(path) as entries:
+            return OTHER if any(True for _ in entries) else EMPTY
+    except OSError as exc:
+        raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
+def _check_path(path: str, readonly: bool) -> None:
+    state = path_state(path)
+    if state == FILE:
         raise StorageError(f"{path} is not a ledger: it is a file, a ledger is a directory")
+    if state == OTHER:
+        raise StorageError(
+            f"{path} is not a ledger: it is a directory with other files in it "
+            "(a new ledger needs a missing or empty directory)"
+        )
+    if readonly and state != LEDGER:
+        raise StorageError(f"{path} is not a ledger (no data.mdb)")
+
+
+def _open_env(path: str, readonly: bool, map_size: int) -> Any:
+    _check_path(path, readonly)
     if not readonly:
         os.makedirs(path, mode=0o700, exist_ok=True)
-    elif not os.path.exists(os.path.join(path, "data.mdb")):
-        raise StorageError(f"{path} is not a ledger (no data.mdb)")
     existing = os.path.join(path, "data.mdb")
     if os.path.exists(existing):
         map_size = max(map_size, os.path.getsize(existing) * 2)

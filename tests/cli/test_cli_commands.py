@@ -47,7 +47,7 @@ def test_the_group_has_the_commands() -> None:
 
 def test_python_dash_m_ledger_runs_the_group(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "ledger", "execute", str(tmp_path / "p.ledger"), "CREATE TABLE T"],
+        [sys.executable, "-m", "ledger", "execute", str(tmp_path / "p.ledger"), "CREATE TABLE T", "--create"],
         capture_output=True,
         text=True,
         cwd=REPO,
@@ -76,7 +76,7 @@ def test_execute_with_ion_parameters(sample: Any, run: Any) -> None:
 
 def test_execute_inserts_a_document_given_as_ion(tmp_path: Path, run: Any) -> None:
     path = tmp_path / "new.ledger"
-    assert run("execute", path, "CREATE TABLE Car").exit_code == 0
+    assert run("execute", path, "CREATE TABLE Car", "--create").exit_code == 0
     result = run(
         "execute", path, "INSERT INTO Car ?", '{VIN: "X1", Price: 1.50}', "--format", "jsonl"
     )
@@ -146,7 +146,8 @@ def test_execute_refuses_a_whole_table_delete_without_yes(sample: Any, run: Any)
 
 def test_execute_runs_several_statements(tmp_path: Path, run: Any) -> None:
     result = run(
-        "execute", tmp_path / "s.ledger", "CREATE TABLE A; CREATE TABLE B", "--format", "csv"
+        "execute", tmp_path / "s.ledger", "CREATE TABLE A; CREATE TABLE B", "--format", "csv",
+        "--create",
     )
     assert result.exit_code == 0 and result.stdout.count("tableId\n") == 2
 
@@ -183,7 +184,11 @@ def test_tables_as_json_lists_dropped_tables_last(sample: Any, run: Any) -> None
 
 def test_tables_of_a_missing_ledger(tmp_path: Path, run: Any) -> None:
     result = run("tables", tmp_path / "nowhere")
-    assert (result.exit_code, result.stderr) == (1, f"Error: no ledger at {tmp_path / 'nowhere'}\n")
+    where = tmp_path / "nowhere"
+    assert (result.exit_code, result.stderr) == (
+        2,
+        f"Error: no ledger at {where} (create one with `ledger create {where}`)\n",
+    )
     assert not (tmp_path / "nowhere").exists()
 
 

@@ -40,6 +40,7 @@ def test_dt(sample: Any, run: Any) -> None:
 
 
 def test_dt_on_an_empty_ledger_says_how_to_start(tmp_path: Path, run: Any) -> None:
+    ledger.connect(tmp_path / "empty.ledger").close()
     result = shell(run, tmp_path / "empty.ledger", "\\dt")
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr == "No tables yet. Create one with: CREATE TABLE Person\n"
@@ -214,11 +215,23 @@ def test_proof_passes_the_address_the_id_and_the_current_tip(
         f'\\proof `{{strandId: "{sample.strand}", sequenceNo: 3}}` DOC',
         fmt="jsonl",
     )
-    assert result.exit_code == 0
     assert calls == [(BlockAddress(sample.strand, 3), "DOC", BlockAddress(sample.strand, 5))]
     assert result.stdout.startswith(
         '{"revision": {"data": {"a": 1}}, "proof": ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="], '
     )
+    # \proof checks what it printed: this fake revision has no metadata or hash
+    assert result.exit_code == 1 and "malformed revision" in result.stderr
+
+
+def test_proof_checks_a_real_revision(sample: Any, run: Any) -> None:
+    with ledger.connect(sample.path) as db:
+        (row,) = db.execute(
+            "SELECT r.blockAddress, r.metadata.id FROM _ql_committed_Person AS r"
+        ).fetchall()
+    address = ion.dumps_text(row["blockAddress"])
+    result = shell(run, sample.path, f"\\proof {address} {row['id']}", fmt="jsonl")
+    assert result.exit_code == 0, result.stderr
+    assert "Proof checked: the revision's hash recomputes" in result.stderr
 
 
 @pytest.mark.parametrize("args", ["", "DOC", "{strandId:1} DOC", "{nope DOC"])

@@ -175,7 +175,7 @@ def test_script_stops_at_the_first_error(sample: Any, run: Any) -> None:
         input="SELECT VALUE 1 FROM Person;\nSELEC 2;\nSELECT VALUE 3 FROM Person;",
     )
     assert (result.exit_code, result.stdout) == (1, "1\n")
-    assert result.stderr.startswith("Error: syntax error")
+    assert result.stderr.startswith("Error: stdin line 2: syntax error")
 
 
 def test_script_ending_inside_a_transaction_fails(sample: Any, run: Any) -> None:

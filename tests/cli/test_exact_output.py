@@ -83,6 +83,7 @@ def test_unescaped_ion_text_is_the_same_value(text: str, name: str):
 
 def test_cli_json_and_ion_output(tmp_path: Path, run):
     path = tmp_path / "x.ledger"
+    run("create", path)
     run("execute", path, "CREATE TABLE T")
     run(
         "execute",

@@ -62,6 +62,7 @@ def test_every_command_is_registered_with_examples(group):
         "import",
         "verify-export",
         "keygen",
+        "check-proof",
     }
     for command in COMMANDS:
         assert "Example" in (command.help or ""), command.name
@@ -186,7 +187,7 @@ def test_verify_text_json_and_exit_codes(run, sample, tmp_path):
     assert out["verified"] is False and out["document"] == layout.doc_id_of(key)
     not_a_ledger = tmp_path / "empty"
     not_a_ledger.mkdir()
-    assert "not a ledger" in run("verify", not_a_ledger, code=1).output
+    assert "no ledger at" in run("verify", not_a_ledger, code=2).output
 
 
 def _rows(path: Path, name: str):

@@ -69,7 +69,7 @@ def test_read_only_file_system_serves_queries(small_fs: Path):
 
 
 def test_missing_ledger_opened_read_only_is_refused(tmp_path: Path):
-    with pytest.raises(ledger.StorageError, match="not a ledger"):
+    with pytest.raises(ledger.NoLedgerError, match="no ledger at"):
         ledger.connect(tmp_path / "nothing", readonly=True)
 
 
