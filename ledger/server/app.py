@@ -99,6 +99,8 @@ class Server:
         started = time.perf_counter()
         session = "X-Amz-Target" in request.headers
         what = {"operation": "SendCommand" if session else "-", "ledger": "-"}
+        if not session:
+            self._name_operation(request, what)
         try:
             body = await self._body(request)
             sigv4.verify(
@@ -116,11 +118,13 @@ class Server:
                 response = await self._control(request, body, what)
         except ServiceError as exc:
             response = self._error(exc, session)
+            what["error"] = exc.code
         except Exception:  # a bug: say so, keep serving
             traceback.print_exc(file=self.config.log)
             response = self._error(
                 ServiceError("InternalFailure", "the server failed; see its log", 500), session
             )
+            what["error"] = "InternalFailure"
         response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
         self._log(request.method, what, response.status, started)
         return response
@@ -153,11 +157,18 @@ class Server:
         _, result = await self._blocking(lambda: self.session_api.send_command(parsed))
         return _json_response(result, SESSION_CONTENT)
 
+    def _name_operation(self, request: web.Request, what: dict[str, str]) -> None:
+        """Name a control-plane request for the log, even one refused before it runs."""
+        try:
+            operation, params = self.control.resolve(request.method, request.raw_path.partition("?")[0])
+        except ServiceError:
+            return
+        what["operation"] = operation
+        what["ledger"] = params.get("name") or params.get("resourceArn", "-").rpartition("/")[2]
+
     async def _control(self, request: web.Request, body: bytes, what: dict[str, str]) -> web.Response:
         path, _, query = request.raw_path.partition("?")
         operation, params = self.control.resolve(request.method, path)
-        what["operation"] = operation
-        what["ledger"] = params.get("name") or params.get("resourceArn", "-").rpartition("/")[2]
         call = Call(
             params,
             parse_qs(query, keep_blank_values=True),
@@ -183,9 +194,10 @@ class Server:
 
     def _log(self, method: str, what: dict[str, str], status: int, started: float) -> None:
         ms = (time.perf_counter() - started) * 1000
+        error = f" {what['error']}" if "error" in what else ""
         stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
         self.config.log.write(
-            f"{stamp} {method} {what['operation']} {what['ledger']} {status} {ms:.1f}ms\n"
+            f"{stamp} {method} {what['operation']} {what['ledger']} {status}{error} {ms:.1f}ms\n"
         )
         self.config.log.flush()
 

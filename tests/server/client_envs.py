@@ -13,8 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 CACHE = Path(os.environ.get("LEDGER_TEST_CACHE", Path.home() / ".cache" / "ledger-tests"))
