@@ -92,6 +92,7 @@ class ServerProcess:
             AWS_ENDPOINT_URL_QLDB_SESSION=self.url,
             AWS_ENDPOINT_URL_QLDB=self.url,
             AWS_DEFAULT_REGION="us-east-1",
+            AWS_REGION="us-east-1",
             AWS_ACCESS_KEY_ID=key,
             AWS_SECRET_ACCESS_KEY=secret,
             AWS_EC2_METADATA_DISABLED="true",
