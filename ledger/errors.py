@@ -36,6 +36,19 @@ class OccConflictError(OperationalError):
     """Something this transaction read changed before it committed; nothing was written."""
 
 
+class DriverClosedError(InterfaceError):
+    """A ``ledger.qldb.QldbDriver`` was used after ``close()`` (pyqldb's name)."""
+
+
+class LambdaAbortedError(Error):
+    """The transaction function called ``executor.abort()``: nothing was written."""
+
+
+class ResultClosedError(InterfaceError):
+    """A streamed result was read after its transaction ended (pyqldb's name); the
+    cursor ``execute_lambda`` returns is buffered and stays readable."""
+
+
 class TransactionExpiredError(OperationalError):
     """The transaction outlived its timeout (QLDB's InvalidSession)."""
 
@@ -182,6 +195,9 @@ __all__ = [
     "DataError",
     "OperationalError",
     "OccConflictError",
+    "DriverClosedError",
+    "LambdaAbortedError",
+    "ResultClosedError",
     "TransactionExpiredError",
     "LimitExceededError",
     "StorageError",
