@@ -184,13 +184,23 @@ def restart(ledger):
     out({"steps": steps})
 
 
-def load(ledger, seconds, worker):
-    """Insert one document per transaction for SECONDS; print every acknowledged key."""
+def load(ledger, seconds, worker, wait=""):
+    """Insert one document per transaction for SECONDS; print every acknowledged key.
+
+    With WAIT ("wait"), warm up first (imports, session, one transaction), print READY
+    and start when a line arrives on stdin: every client then runs at the same time."""
     driver = QldbDriver(ledger)
-    deadline = time.monotonic() + float(seconds)
     acked = []
     latencies = []
     n = 0
+    if wait:
+        key = f"{worker}-warm"
+        driver.execute_lambda(lambda tx: tx.execute_statement("INSERT INTO Load ?", {"k": key}))
+        acked.append(key)
+        print("READY", flush=True)
+        sys.stdin.readline()
+    deadline = time.monotonic() + float(seconds)
+    cpu = time.process_time()
     while time.monotonic() < deadline:
         key = f"{worker}-{n}"
         t0 = time.perf_counter()
@@ -198,8 +208,9 @@ def load(ledger, seconds, worker):
         latencies.append(time.perf_counter() - t0)
         acked.append(key)
         n += 1
+    cpu = time.process_time() - cpu
     driver.close()
-    out({"acked": acked, "latencies": latencies})
+    out({"acked": acked, "latencies": latencies, "cpu": cpu})
 
 
 SCENARIOS = {
