@@ -216,21 +216,26 @@ class Catalog:
     def delete(self, name: str) -> None:
         """Remove the ledger and its record (the caller ended its sessions first)."""
         with self._lock:
-            record = self.get(name)
-            if record.deletion_protection:
-                raise ServiceError(
-                    "ResourcePreconditionNotMetException",
-                    f"Preventing deletion of ledger {name!r} because DeletionProtection is "
-                    "enabled: disable it with UpdateLedger first",
-                    412,
-                    ResourceType="LEDGER",
-                    ResourceName=name,
-                )
+            self.check_deletable(self.get(name))
             self._close(name)
             graveyard = self._meta / f"deleting-{name}-{time.time_ns()}"
             os.replace(self.root / name, graveyard)  # gone at once, then removed
             self._record_path(name).unlink(missing_ok=True)
             shutil.rmtree(graveyard, ignore_errors=True)
+
+    @staticmethod
+    def check_deletable(record: LedgerRecord) -> None:
+        """QLDB refuses to delete a ledger while its DeletionProtection is on."""
+        name = record.name
+        if record.deletion_protection:
+            raise ServiceError(
+                "ResourcePreconditionNotMetException",
+                f"Preventing deletion of ledger {name!r} because DeletionProtection is "
+                "enabled: disable it with UpdateLedger first",
+                412,
+                ResourceType="LEDGER",
+                ResourceName=name,
+            )
 
     def _close(self, name: str) -> None:
         db = self._open.pop(name, None)
