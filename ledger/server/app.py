@@ -88,6 +88,8 @@ class Server:
             exporter=lambda db, job: export_job(db, job, self.catalog.root),
         )
         self.executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="ledger-serve")
+        self.stopping = False
+        self.in_flight = 0
 
     # -- the application --------------------------------------------------------------
     def app(self) -> web.Application:
@@ -99,12 +101,25 @@ class Server:
         return await asyncio.get_running_loop().run_in_executor(self.executor, fn)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.in_flight += 1
+        try:
+            return await self._handle(request)
+        finally:
+            self.in_flight -= 1
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
         started = time.perf_counter()
         session = "X-Amz-Target" in request.headers
         what = {"operation": "SendCommand" if session else "-", "ledger": "-"}
         if not session:
             self._name_operation(request, what)
         try:
+            if self.stopping:  # answered without reading the body: never left waiting
+                raise ServiceError(
+                    "CapacityExceededException" if session else "ServiceUnavailableException",
+                    "the server is stopping",
+                    503,
+                )
             body = await self._body(request)
             sigv4.verify(
                 sigv4.Request(
@@ -129,6 +144,8 @@ class Server:
             )
             what["error"] = "InternalFailure"
         response.headers["x-amzn-RequestId"] = str(uuid.uuid4())
+        if self.stopping:
+            response.headers["Connection"] = "close"
         self._log(request.method, what, response.status, started)
         return response
 
@@ -212,6 +229,16 @@ class Server:
         self.config.log.flush()
 
     # -- housekeeping ---------------------------------------------------------------------
+    async def drain(self, site: web.BaseSite, timeout: float = 30.0) -> None:
+        """Stop listening, refuse new requests, and wait for those in flight: their
+        bodies still arrive (aiohttp ignores a connection's data once it closes it, so
+        a request whose body came late would otherwise wait out the whole timeout)."""
+        self.stopping = True
+        await site.stop()
+        deadline = time.monotonic() + timeout
+        while self.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
     async def reaper(self, period: float = 1.0) -> None:
         while True:
             await asyncio.sleep(period)
@@ -281,7 +308,8 @@ async def serve(config: ServeConfig, ready: Callable[[str], None] | None = None)
             loop.remove_signal_handler(sig)
         if reaper is not None:
             reaper.cancel()
-        await runner.cleanup()  # no new requests; those in flight finish
+        await server.drain(site)  # no new requests; those in flight finish
+        await runner.cleanup()
         await loop.run_in_executor(None, server.close)
         print("ledger serve: stopped", file=config.log, flush=True)
 
