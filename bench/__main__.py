@@ -23,9 +23,10 @@ SCENARIOS = [
     "bench.g7_proof",
     "bench.g8_growth",
     "bench.g9_space",
-    "bench.d1_driver",
+    "bench.g10_server",
     "bench.g11_cold",
     "bench.g12_load",
+    "bench.d1_driver",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

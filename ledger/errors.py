@@ -203,6 +203,24 @@ class VerificationError(Error):
         return text
 
 
+class ServiceError(Error):
+    """A request to ``ledger serve`` refused with one of QLDB's wire errors.
+
+    ``code`` is QLDB's exception name (``BadRequestException``, ``InvalidSessionException``,
+    ``ResourceNotFoundException``...), ``status`` its HTTP status, and ``fields`` the
+    modeled members the error carries beside its message (``ResourceType``...).
+    """
+
+    def __init__(
+        self, code: str, message: str, status: int = 400, **fields: str
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields
+        super().__init__(f"{code}: {message}")
+
+
 def _show(value: object) -> str:
     """Hashes in base64, as QLDB's API and every ledger command show them."""
     if isinstance(value, bytes | bytearray):
@@ -231,4 +249,5 @@ __all__ = [
     "ParseError",
     "NotSupportedError",
     "VerificationError",
+    "ServiceError",
 ]

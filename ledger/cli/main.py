@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 # module has ``register(group)``.  A name not listed here loads every module.
 LAZY_COMMANDS = {
     "load": "ledger.cli.load_command",
+    "serve": "ledger.cli.serve_command",
     **{
         name: "ledger.cli.journal_commands"
         for name in (
