@@ -6,9 +6,11 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from ledger.cursor import Cursor
@@ -156,6 +158,32 @@ class Ledger:
         """Write the journal (or a time range of it) in QLDB's journal export format."""
         self._check_open()
         return journal_export.export(self.journal, directory, start, end, fmt)
+
+    def stream(
+        self,
+        start: int | datetime | None = None,
+        end: int | datetime | None = None,
+        *,
+        follow: bool = False,
+        stream_id: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The journal as QLDB Streams' records (docs/stream.md), oldest block first.
+
+        ``start``: a block sequenceNo or a time (the first block at or after it);
+        ``end`` (exclusive): a sequenceNo or a time.  Yields CONTROL CREATED, then each
+        block's BLOCK_SUMMARY and REVISION_DETAILS records, then CONTROL COMPLETED at
+        ``end`` or (without ``follow``) at the last block.  With ``follow`` it waits for
+        new commits until ``end``, or until ``cancel`` is set (then without COMPLETED).
+        """
+        self._check_open()
+        from ledger.stream import deliver
+
+        name = os.path.splitext(os.path.basename(os.path.abspath(self.path)))[0]
+        spec = deliver.StreamSpec(start, end, follow, stream_id, name)
+        for record in deliver.records(self.journal, spec, path=self.path, cancel=cancel):
+            if record is not None:
+                yield record.value
 
     def _read(self, fn: Callable[[ReadTxn], T]) -> T:
         self._check_open()

@@ -48,6 +48,10 @@ class StorageError(OperationalError):
     """The storage layer failed (disk full, unreadable file, foreign format)."""
 
 
+class StreamError(OperationalError):
+    """A journal stream could not deliver its records (its sink refused or is unreachable)."""
+
+
 class IntegrityError(DatabaseError):
     """A constraint of the data model was violated."""
 
@@ -167,6 +171,7 @@ __all__ = [
     "TransactionExpiredError",
     "LimitExceededError",
     "StorageError",
+    "StreamError",
     "IntegrityError",
     "InternalError",
     "ProgrammingError",
