@@ -172,9 +172,10 @@ class Ledger:
 
         ``start``: a block sequenceNo or a time (the first block at or after it);
         ``end`` (exclusive): a sequenceNo or a time.  Yields CONTROL CREATED, then each
-        block's BLOCK_SUMMARY and REVISION_DETAILS records, then CONTROL COMPLETED at
-        ``end`` or (without ``follow``) at the last block.  With ``follow`` it waits for
-        new commits until ``end``, or until ``cancel`` is set (then without COMPLETED).
+        block's BLOCK_SUMMARY and REVISION_DETAILS records, then CONTROL COMPLETED when
+        it reaches ``end``.  Without ``end`` it stops at the last block (no COMPLETED:
+        like QLDB's, a stream without an end never completes); with ``follow`` it waits
+        for new commits until ``end``, or until ``cancel`` is set.
         """
         self._check_open()
         from ledger.stream import deliver

@@ -69,8 +69,8 @@ def stream(
     """Write the journal of the ledger at PATH as QLDB Streams records.
 
     Records: CONTROL CREATED, then per block a BLOCK_SUMMARY and a REVISION_DETAILS
-    per revision, then CONTROL COMPLETED (at --end, or at the last block without
-    --follow). To stdout by default; with --to kinesis:NAME, to a Kinesis data stream
+    per revision, then CONTROL COMPLETED when --end is reached (without --end the
+    stream stops at the last block, or with --follow waits for more). To stdout by default; with --to kinesis:NAME, to a Kinesis data stream
     (PutRecords, Ion binary, at-least-once, in order per partition key), resumable
     with --checkpoint.
 

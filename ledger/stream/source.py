@@ -2,9 +2,10 @@
 
 ``records()`` yields the stream's records (``Record``): CONTROL CREATED, then for each
 block its BLOCK_SUMMARY and REVISION_DETAILS, then CONTROL COMPLETED when the stream
-ends by itself: at ``end`` (a sequenceNo or a time, exclusive, like QLDB's
-ExclusiveEndTime), or at the journal's last block when not following.  A cancelled
-stream writes no COMPLETED (as QLDB's).  With ``follow`` it yields ``None`` whenever it
+reaches its ``end`` (a sequenceNo or a time, exclusive, like QLDB's ExclusiveEndTime).
+As in QLDB, a stream without an end never completes: without ``follow`` it stops at
+the journal's last block with no COMPLETED (a later run resumes from a checkpoint), and
+a cancelled stream writes none either.  With ``follow`` it yields ``None`` whenever it
 has caught up and is about to wait for the next commit: a sink flushes then.
 
 Blocks are read a bounded number at a time, each batch in its own short snapshot, so a
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,29 +108,34 @@ def blocks(
     follow: bool = False,
     waiter: CommitWaiter | None = None,
     cancel: threading.Event | None = None,
-) -> Iterator[tuple[int, Any] | None]:
+) -> Generator[tuple[int, Any] | None, None, bool]:
     """``(seq, block)`` in order within ``limits``; ``None`` when caught up (follow only).
 
-    Returns normally when the stream is complete, and early (no more items) when
-    ``cancel`` is set.
+    Returns True when the stream reached its end, False when it stopped at the
+    journal's last block (not following) or ``cancel`` was set.
     """
     seq = limits.start
-    while not (cancel is not None and cancel.is_set()):
+    while not _cancelled(cancel):
         batch, done = _read(journal, seq, limits)
         for item in batch:
             yield item
             seq = item[0] + 1
-            if cancel is not None and cancel.is_set():
-                return
+            if _cancelled(cancel):
+                return False
         if done or (not batch and limits.ended(seq)):
-            return
+            return True
         if batch:
             continue
         if not follow:
-            return
+            return False
         yield None
         if waiter is not None:
             waiter.wait()
+    return False
+
+
+def _cancelled(cancel: threading.Event | None) -> bool:
+    return cancel is not None and cancel.is_set()
 
 
 def _read(journal: Journal, seq: int, limits: Bounds) -> tuple[list[tuple[int, Any]], bool]:
@@ -162,10 +168,15 @@ def records(
     strand = journal.strand_id
     if created:
         yield rec.control(arn, strand, rec.CREATED)
-    for item in blocks(journal, limits, follow=follow, waiter=waiter, cancel=cancel):
+    source = blocks(journal, limits, follow=follow, waiter=waiter, cancel=cancel)
+    while True:
+        try:
+            item = next(source)
+        except StopIteration as stop:
+            if stop.value:
+                yield rec.control(arn, strand, rec.COMPLETED)
+            return
         if item is None:
             yield None
-            continue
-        yield from rec.block_records(arn, item[1])
-    if cancel is None or not cancel.is_set():
-        yield rec.control(arn, strand, rec.COMPLETED)
+        else:
+            yield from rec.block_records(arn, item[1])
