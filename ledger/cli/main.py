@@ -19,8 +19,7 @@ import click
 
 import ledger
 from ledger import ion
-from ledger.cli import config, explore, journal_commands
-from ledger.cli import stream_command
+from ledger.cli import config, explore, journal_commands, stream_command
 from ledger.cli.batch import run_batch
 from ledger.cli.buffer import split_statements
 from ledger.cli.errors import reported

@@ -21,7 +21,6 @@ from ledger import ion
 from ledger.errors import DataError, ProgrammingError
 from ledger.hashing import dot, ion_hash
 from ledger.stream import checkpoint, deliver, encode, parse_position
-from ledger.stream import records as rec
 from ledger.stream.wait import CommitWaiter
 from tests.stream import consumer
 
