@@ -26,6 +26,10 @@ class StreamSpec:
     follow: bool = False
     stream_id: str | None = None
     ledger_name: str = "ledger"
+    arn: str | None = None  # default: stream_arn(ledger_name, stream_id)
+
+    def stream_arn(self, stream_id: str) -> str:
+        return self.arn or rec.stream_arn(self.ledger_name, stream_id)
 
 
 def records(
@@ -42,7 +46,7 @@ def records(
         limits = source.bounds(txn, spec.start, spec.end)
     finally:
         txn.close()
-    arn = rec.stream_arn(spec.ledger_name, spec.stream_id or ion.new_id())
+    arn = spec.stream_arn(spec.stream_id or ion.new_id())
     own = waiter is None and spec.follow
     if own:
         waiter = CommitWaiter(path)
@@ -100,7 +104,7 @@ def open_checkpoint(
     fresh = cps.Checkpoint(
         strand_id=journal.strand_id,
         stream_id=stream_id,
-        arn=rec.stream_arn(spec.ledger_name, stream_id),
+        arn=spec.stream_arn(stream_id),
         next_seq=limits.start,
         end_seq=limits.end_seq,
         end_ms=limits.end_ms,
@@ -135,6 +139,7 @@ def to_kinesis(
         aggregate=aggregate,
         retry=retry,
         on_status=on_status,
+        stop=cancel,
     )
     if checkpoint.completed:
         return checkpoint, sink.stats

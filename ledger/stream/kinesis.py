@@ -23,6 +23,7 @@ have all been acknowledged, and only then (ledger/stream/checkpoint.py).
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -58,6 +59,16 @@ RETRYABLE = frozenset(
     }
 )
 NOT_FOUND = "ResourceNotFoundException"
+REFUSALS = frozenset(
+    {
+        NOT_FOUND,
+        "AccessDeniedException",
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "KMSAccessDeniedException",
+    }
+)
 
 # on_status(state, cause): "IMPAIRED" while Kinesis refuses, "ACTIVE" when it takes again
 StatusHook = Callable[[str, str | None], None]
@@ -68,8 +79,11 @@ class RetryPolicy:
     base: float = 0.05
     cap: float = 2.0
     max_attempts: int = 20
-    retry_not_found: bool = False  # keep trying a missing stream (QLDB: IMPAIRED)
+    # keep trying a missing stream or refused credentials (QLDB: the stream is IMPAIRED)
+    retry_refusals: bool = False
+    max_seconds: float | None = None  # also give up after this long without progress
     sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
 
     def delay(self, attempt: int) -> float:
         return random.uniform(0, min(self.cap, self.base * (2**attempt)))
@@ -143,8 +157,10 @@ class KinesisSink:
         aggregate: bool = False,
         retry: RetryPolicy | None = None,
         on_status: StatusHook | None = None,
+        stop: threading.Event | None = None,
     ) -> None:
         self.client = client
+        self.stop = stop
         self.stream_name = stream_name
         self.checkpoint_path = checkpoint_path
         self.aggregate = aggregate
@@ -159,6 +175,7 @@ class KinesisSink:
         self._agg_counts: dict[int, int] = {}
         self._attempt = 0
         self._impaired = False
+        self._impaired_since = 0.0
         self._last_cause = ""
 
     @property
@@ -183,12 +200,17 @@ class KinesisSink:
     def flush(self) -> None:
         """Send everything queued and wait until Kinesis has taken it all."""
         self._close_aggregate()
-        while self._pending:
+        while self._pending and not self._stopped():
             self._send_batch()
         self._save()
 
+    def _stopped(self) -> bool:
+        return self.stop is not None and self.stop.is_set()
+
     def _send_while_full(self) -> None:
-        while len(self._pending) >= PENDING_UNITS or self._pending_bytes >= MAX_BYTES_PER_CALL:
+        while (
+            len(self._pending) >= PENDING_UNITS or self._pending_bytes >= MAX_BYTES_PER_CALL
+        ) and not self._stopped():
             self._send_batch()
 
     def _queue(self, record: rec.Record) -> None:
@@ -297,7 +319,7 @@ class KinesisSink:
             )
         except ClientError as exc:
             code = str(exc.response.get("Error", {}).get("Code", ""))
-            if code in RETRYABLE or (code == NOT_FOUND and self.retry.retry_not_found):
+            if code in RETRYABLE or (code in REFUSALS and self.retry.retry_refusals):
                 self.stats.throttled_calls += 1
                 self._last_cause = code
                 return None
@@ -322,12 +344,18 @@ class KinesisSink:
     def _backoff(self, why: str) -> None:
         if self.on_status is not None:
             self.on_status("IMPAIRED", self._last_cause or why)
+        now = self.retry.clock()
+        if not self._impaired:
+            self._impaired_since = now
         self._impaired = True
-        if self._attempt + 1 >= self.retry.max_attempts:
+        limit = self.retry.max_seconds
+        if self._attempt + 1 >= self.retry.max_attempts or (
+            limit is not None and now - self._impaired_since >= limit
+        ):
             self._save()
             raise StreamError(
-                f"Kinesis stream {self.stream_name!r}: giving up after "
-                f"{self.retry.max_attempts} attempts without progress: {why}"
+                f"Kinesis stream {self.stream_name!r}: giving up after {self._attempt + 1} "
+                f"attempts without progress: {why}"
             )
         self.retry.sleep(self.retry.delay(self._attempt))
         self._attempt += 1
