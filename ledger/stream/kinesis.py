@@ -308,7 +308,7 @@ class KinesisSink:
             BotoCoreError,
             ClientError,
             ConnectionError,
-            EndpointConnectionError,
+            HTTPClientError,
             NoCredentialsError,
         )
 
@@ -333,7 +333,7 @@ class KinesisSink:
                 "no AWS credentials for Kinesis: set AWS_ACCESS_KEY_ID and "
                 "AWS_SECRET_ACCESS_KEY (any values for a local Kinesis) or a profile"
             ) from None
-        except (EndpointConnectionError, ConnectionError) as exc:
+        except (ConnectionError, HTTPClientError) as exc:  # unreachable, closed, timed out
             self._last_cause = f"cannot reach Kinesis: {exc}"
             return None
         except BotoCoreError as exc:

@@ -152,6 +152,9 @@ class StreamRunner:
             return  # throttling and transient errors: QLDB stayed ACTIVE while retrying
         self._set(state, cause, None if state == ACTIVE else str(code))
 
+    def _pause(self, seconds: float) -> None:
+        self._cancel.wait(seconds)  # a cancel ends a backoff at once
+
     def _run(self) -> None:
         job = self.job
         spec = deliver.StreamSpec(
@@ -160,7 +163,7 @@ class StreamRunner:
         )
         retry = RetryPolicy(
             cap=5.0, max_attempts=1 << 30, retry_refusals=True, max_seconds=self.fail_after,
-            sleep=self._cancel.wait,
+            sleep=self._pause,
         )
         try:
             checkpoint, _ = deliver.to_kinesis(

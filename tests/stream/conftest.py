@@ -102,9 +102,13 @@ def aws_env() -> Iterator[dict[str, str]]:
 
 @pytest.fixture
 def kinesis(kinesalite: str, aws_env: dict[str, str]) -> Any:
-    from ledger.stream.kinesis import make_client
+    """A boto3 Kinesis client for the tests' own calls (create, read back), with
+    botocore's usual retries (Node closes idle keep-alive connections after 5 s)."""
+    import boto3
+    from botocore.config import Config
 
-    return make_client(kinesalite)
+    config = Config(retries={"mode": "standard", "total_max_attempts": 5})
+    return boto3.client("kinesis", endpoint_url=kinesalite, region_name="us-east-1", config=config)
 
 
 _names = iter(range(1_000_000))
