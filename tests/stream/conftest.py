@@ -46,11 +46,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _wait_ready(proc: subprocess.Popen[str], port: int) -> None:
+def _wait_ready(proc: subprocess.Popen[bytes], port: int, log: Path) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"kinesalite exited: {proc.stdout.read() if proc.stdout else ''}")
+            raise RuntimeError(f"kinesalite exited: {log.read_text()[-2000:]}")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
@@ -65,16 +65,17 @@ def kinesalite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if shutil.which("node") is None or shutil.which("npm") is None:
         pytest.skip("node and npm are not installed: no Kinesis-compatible server to test against")
     module = _install()
-    script = tmp_path_factory.mktemp("kinesalite") / "launch.js"
+    home = tmp_path_factory.mktemp("kinesalite")
+    script = home / "launch.js"
     script.write_text(LAUNCHER)
     port = _free_port()
-    proc = subprocess.Popen(
-        ["node", str(script), str(module), str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
+    with open(home / "kinesalite.log", "w") as log:
+        proc = subprocess.Popen(["node", str(script), str(module), str(port)], stdout=log, stderr=log)
     try:
-        _wait_ready(proc, port)
+        _wait_ready(proc, port, home / "kinesalite.log")
         yield f"http://127.0.0.1:{port}"
+        if proc.poll() is not None:
+            raise RuntimeError(f"kinesalite died: {(home / 'kinesalite.log').read_text()[-2000:]}")
     finally:
         proc.terminate()
         try:
