@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 
 from ledger.cursor import Cursor
 from ledger.errors import InterfaceError, OccConflictError
+from ledger.ion import VALUE_MODELS
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
@@ -53,7 +54,13 @@ class Ledger:
         readonly: bool = False,
         limits: Limits | None = None,
         map_size: int = DEFAULT_MAP_SIZE,
+        value_model: str = "may_be_bare",
     ) -> None:
+        if value_model not in VALUE_MODELS:
+            raise InterfaceError(
+                f"value_model must be one of {', '.join(VALUE_MODELS)}, got {value_model!r}"
+            )
+        self.value_model = value_model
         self._tempdir: str | None = None
         text = os.fspath(path)
         if text == MEMORY:
@@ -73,7 +80,9 @@ class Ledger:
     def transaction(self) -> Transaction:
         """A new transaction; use as a context manager (commit on success, abort on error)."""
         self._check_open()
-        return Transaction(self.journal)
+        tx = Transaction(self.journal)
+        tx.value_model = self.value_model
+        return tx
 
     def execute(self, statement: str, *params: Any, mode: str = "permissive") -> Cursor:
         """Run one statement in its own transaction and commit it (``mode``: see
@@ -223,9 +232,15 @@ def connect(
     readonly: bool = False,
     limits: Limits | None = None,
     map_size: int = DEFAULT_MAP_SIZE,
+    value_model: str = "may_be_bare",
 ) -> Ledger:
     """Open the ledger at ``path`` (a directory), creating it if missing.
 
     ``":memory:"`` gives a throwaway ledger in a temporary directory, removed on close.
+    ``value_model``: ``"may_be_bare"`` (default: plain Python values where the Ion type
+    is unambiguous, IonPy types where needed) or ``"ion_py"`` (every value an IonPy
+    type, as pyqldb returns them).
     """
-    return Ledger(path, readonly=readonly, limits=limits, map_size=map_size)
+    return Ledger(
+        path, readonly=readonly, limits=limits, map_size=map_size, value_model=value_model
+    )

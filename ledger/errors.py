@@ -36,6 +36,19 @@ class OccConflictError(OperationalError):
     """Something this transaction read changed before it committed; nothing was written."""
 
 
+class DriverClosedError(InterfaceError):
+    """A ``ledger.qldb.QldbDriver`` was used after ``close()`` (pyqldb's name)."""
+
+
+class LambdaAbortedError(Error):
+    """The transaction function called ``executor.abort()``: nothing was written."""
+
+
+class ResultClosedError(InterfaceError):
+    """A streamed result was read after its transaction ended (pyqldb's name); the
+    cursor ``execute_lambda`` returns is buffered and stays readable."""
+
+
 class TransactionExpiredError(OperationalError):
     """The transaction outlived its timeout (QLDB's InvalidSession)."""
 
@@ -155,6 +168,24 @@ class VerificationError(Error):
         return text
 
 
+class ServiceError(Error):
+    """A request to ``ledger serve`` refused with one of QLDB's wire errors.
+
+    ``code`` is QLDB's exception name (``BadRequestException``, ``InvalidSessionException``,
+    ``ResourceNotFoundException``...), ``status`` its HTTP status, and ``fields`` the
+    modeled members the error carries beside its message (``ResourceType``...).
+    """
+
+    def __init__(
+        self, code: str, message: str, status: int = 400, **fields: str
+    ) -> None:
+        self.code = code
+        self.message = message
+        self.status = status
+        self.fields = fields
+        super().__init__(f"{code}: {message}")
+
+
 def _show(value: object) -> str:
     if isinstance(value, bytes | bytearray):
         return bytes(value).hex()
@@ -168,6 +199,9 @@ __all__ = [
     "DataError",
     "OperationalError",
     "OccConflictError",
+    "DriverClosedError",
+    "LambdaAbortedError",
+    "ResultClosedError",
     "TransactionExpiredError",
     "LimitExceededError",
     "StorageError",
@@ -178,4 +212,5 @@ __all__ = [
     "ParseError",
     "NotSupportedError",
     "VerificationError",
+    "ServiceError",
 ]

@@ -221,10 +221,29 @@ def dumps_text(value: Any) -> str:
     return text
 
 
+TEXT_READER_DEFAULT = 16 * 1024  # amazon.ion's C text reader: bytes one value may span
+_BVM = b"\xe0\x01\x00\xea"  # the Ion 1.0 binary version marker
+
+
+def reader_limit(data: bytes | str) -> int | None:
+    """The ``text_buffer_size_limit`` that lets amazon.ion's text reader take every value
+    of ``data``: by default it refuses a string, symbol, blob or clob of more than 16 KiB
+    (IERR_BUFFER_TOO_SMALL, IERR_TOKEN_TOO_LONG, IERR_LOOKAHEAD_OVERFLOW), far below
+    QLDB's document size.  No value can be longer than the text holding it, so the
+    text's UTF-8 size is always enough; None (the default) for binary and small text."""
+    if isinstance(data, str):
+        size = len(data) if data.isascii() else len(data.encode("utf-8"))
+    elif data[:4] == _BVM:
+        return None
+    else:
+        size = len(data)
+    return size + 1 if size >= TEXT_READER_DEFAULT else None
+
+
 def loads(data: bytes | str) -> Any:
-    """One Ion value from binary or text."""
+    """One Ion value from binary or text (of any size)."""
     try:
-        return simpleion.loads(data)
+        return simpleion.loads(data, text_buffer_size_limit=reader_limit(data))
     except (IonException, ValueError, TypeError) as exc:
         raise DataError(f"invalid Ion: {exc}") from exc
 
@@ -235,7 +254,24 @@ def loads_document(data: bytes) -> Any:
     where they are needed (structs, annotations, typed nulls, sexps) — about 2.5x
     faster to decode than all-IonPy values."""
     try:
-        return simpleion.loads(data, value_model=simpleion.IonPyValueModel.MAY_BE_BARE)
+        return simpleion.loads(
+            data,
+            value_model=simpleion.IonPyValueModel.MAY_BE_BARE,
+            text_buffer_size_limit=reader_limit(data),
+        )
+    except (IonException, ValueError, TypeError) as exc:
+        raise DataError(f"invalid Ion: {exc}") from exc
+
+
+VALUE_MODELS = ("may_be_bare", "ion_py")  # the models a Ledger or Cursor returns values in
+
+
+def as_ion_py(value: Any) -> Any:
+    """``value`` in amazon.ion's default value model, every value an IonPy type
+    (IonPyText, IonPyInt, IonPyDict, typed nulls with ``ion_type``...), as pyqldb
+    returns them: decoded from its own Ion binary, so nothing changes but the types."""
+    try:
+        return simpleion.loads(dumps(value))
     except (IonException, ValueError, TypeError) as exc:
         raise DataError(f"invalid Ion: {exc}") from exc
 
@@ -243,7 +279,9 @@ def loads_document(data: bytes) -> Any:
 def loads_all(data: bytes | str) -> list[Any]:
     """Every top-level value of an Ion stream."""
     try:
-        return list(simpleion.loads(data, single_value=False))
+        return list(
+            simpleion.loads(data, single_value=False, text_buffer_size_limit=reader_limit(data))
+        )
     except (IonException, ValueError, TypeError) as exc:
         raise DataError(f"invalid Ion: {exc}") from exc
 

@@ -26,6 +26,7 @@ from ledger.cli.errors import EXIT_VERIFY, CliFailure, reported
 from ledger.errors import DataError, VerificationError
 from ledger.proof import export as export_mod
 from ledger.proof import proofs, signing
+from ledger.proof.bucket import OUTPUT_FORMATS, export_to_bucket
 from ledger.proof.verify import VerifyReport, check_consistency, verify
 from ledger.query.context import BlockAddress
 
@@ -366,48 +367,86 @@ def verify_command(
 # -- export, import, verify-export ----------------------------------------------------------------
 @click.command("export")
 @click.argument("path", type=LEDGER_PATH)
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", type=click.Path(file_okay=False), required=False)
+@click.option(
+    "--bucket-dir",
+    type=click.Path(file_okay=False),
+    help="Write QLDB's S3 layout under this directory (a local bucket), beside earlier exports.",
+)
+@click.option("--prefix", default="", help="Key prefix in the bucket (end it with /).")
 @click.option("--start", type=TIMESTAMP, help="Inclusive start of block time (ISO 8601).")
 @click.option("--end", type=TIMESTAMP, help="Exclusive end of block time (ISO 8601).")
 @click.option(
     "--format",
+    "--output-format",
     "fmt",
-    type=click.Choice(sorted(export_mod.FORMATS)),
+    type=click.Choice(sorted(export_mod.FORMATS) + sorted(OUTPUT_FORMATS), case_sensitive=False),
     default="ion_text",
     show_default=True,
-    help="Encoding of data objects and manifests.",
+    help="Encoding of data objects and manifests (QLDB's OutputFormat).",
 )
 @_errors
 def export_command(
-    path: str, directory: str, start: _dt.datetime | None, end: _dt.datetime | None, fmt: str
+    path: str,
+    directory: str | None,
+    bucket_dir: str | None,
+    prefix: str,
+    start: _dt.datetime | None,
+    end: _dt.datetime | None,
+    fmt: str,
 ) -> None:
-    """Export journal blocks in QLDB's journal export format to a new directory.
+    """Export journal blocks in QLDB's journal export format.
+
+    To a new DIRECTORY, or with --bucket-dir and --prefix to QLDB's S3 layout:
+    PREFIX<exportId>.started.manifest, the data objects
+    PREFIXYYYY/MM/DD/HH/<strandId>.<first>-<last>.ion, and
+    PREFIX<exportId>.<strandId>.completed.manifest listing their keys.  Each export has
+    its own id, so many can share a prefix (verify-export and import take --export-id).
 
     \b
     Examples:
       ledger export my.ledger backup/
       ledger export my.ledger march/ --start 2024-03-01T00:00:00Z --end 2024-04-01T00:00:00Z
       ledger export my.ledger lines/ --format json   # JSON Lines: cannot be re-verified fully
+      ledger export my.ledger --bucket-dir bucket/ --prefix journalExport/ --output-format ION_BINARY
     """
+    if (directory is None) == (bucket_dir is None):
+        raise click.UsageError("give either DIRECTORY or --bucket-dir (with --prefix)")
+    if prefix and bucket_dir is None:
+        raise click.UsageError("--prefix needs --bucket-dir")
+    fmt = fmt.lower()
     with _open(path) as db:
-        result = export_mod.export(db.journal, directory, start, end, fmt)
-    _emit(
-        {
-            "ExportId": result.export_id,
-            "StrandId": result.strand_id,
-            "FirstSequenceNo": result.first,
-            "LastSequenceNo": result.last,
-            "Keys": result.keys,
-            "Directory": result.directory,
-        }
-    )
+        if bucket_dir is not None:
+            result = export_to_bucket(
+                db.journal, bucket_dir, prefix, start=start, end=end, output_format=fmt.upper()
+            )
+        else:
+            result = export_mod.export(db.journal, str(directory), start, end, fmt)
+    out = {
+        "ExportId": result.export_id,
+        "StrandId": result.strand_id,
+        "FirstSequenceNo": result.first,
+        "LastSequenceNo": result.last,
+        "Keys": result.keys,
+        "Directory": result.directory,
+    }
+    if bucket_dir is not None:
+        out.update(Prefix=result.prefix, OutputFormat=result.output_format)
+        out.update(StartedManifest=result.started_key, CompletedManifest=result.completed_key)
+    _emit(out)
+
+
+_EXPORT_ID_OPTION = click.option(
+    "--export-id", help="Which export, when the directory holds several (default: the newest)."
+)
 
 
 @click.command("import")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.argument("path", type=click.Path())
+@_EXPORT_ID_OPTION
 @_errors
-def import_command(directory: str, path: str) -> None:
+def import_command(directory: str, path: str, export_id: str | None) -> None:
     """Build a new ledger from a journal export (ours or Amazon QLDB's).
 
     Every block is verified as it is read; a broken export is refused, naming the
@@ -418,8 +457,9 @@ def import_command(directory: str, path: str) -> None:
     Example:
       ledger import backup/ restored.ledger
       ledger verify restored.ledger --digest monday.json
+      ledger import bucket/ restored.ledger --export-id 8UyXulxccYLAsbN1aon7e4
     """
-    created = export_mod.import_export(directory, path)
+    created = export_mod.import_export(directory, path, export_id=export_id)
     with _open(created) as db:
         digest = db.digest()
     _emit({"Ledger": created, **signing.qldb_digest_json(digest.digest, digest.tip)})
@@ -434,23 +474,32 @@ def import_command(directory: str, path: str) -> None:
     help="Also check the export against this saved digest.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
+@_EXPORT_ID_OPTION
 @click.pass_context
 @_errors
 def verify_export_command(
-    ctx: click.Context, directory: str, digest_file: str | None, as_json: bool
+    ctx: click.Context,
+    directory: str,
+    digest_file: str | None,
+    as_json: bool,
+    export_id: str | None,
 ) -> None:
     """Check a journal export without importing it (also a time-ranged one).
 
     \b
     Example:
       ledger verify-export backup/ --digest monday.json
+      ledger verify-export bucket/ --export-id 8UyXulxccYLAsbN1aon7e4
     """
-    report = export_mod.verify_export(directory, saved_digest=_load_digest(digest_file, None))
+    report = export_mod.verify_export(
+        directory, saved_digest=_load_digest(digest_file, None), export_id=export_id
+    )
     if as_json:
         click.echo(json.dumps(report.to_json()))
     elif report.verified:
         click.echo(
-            f"verified: {report.blocks} blocks ({report.first}-{report.last}) of strand {report.strand_id}"
+            f"verified: {report.blocks} blocks ({report.first}-{report.last}) of strand "
+            f"{report.strand_id}, export {report.export_id}"
         )
         if report.digest is not None:
             click.echo(

@@ -19,7 +19,7 @@ import click
 
 import ledger
 from ledger import ion
-from ledger.cli import config, explore, journal_commands, stream_command
+from ledger.cli import config, explore, journal_commands, serve_command, stream_command
 from ledger.cli.batch import run_batch
 from ledger.cli.buffer import split_statements
 from ledger.cli.errors import reported
@@ -232,6 +232,7 @@ def tables(path: str, fmt: str) -> None:
 
 
 journal_commands.register(cli)
+serve_command.register(cli)
 stream_command.register(cli)
 
 

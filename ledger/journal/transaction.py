@@ -82,6 +82,23 @@ class StatementRecord:
         return self.digest
 
 
+def check_history_window(start: _dt.datetime | None, end: _dt.datetime | None) -> None:
+    """QLDB refuses a history window that starts after it ends or ends in the future
+    (QLDB Developer Guide, PartiQL reference, "History function")."""
+    start = None if start is None else _aware(start)
+    end = None if end is None else _aware(end)
+    if end is not None and end > _dt.datetime.now(_dt.UTC):
+        raise ProgrammingError(f"history() end time {end.isoformat()} is in the future")
+    if start is not None and end is not None and start > end:
+        raise ProgrammingError(
+            f"history() start time {start.isoformat()} is after its end time {end.isoformat()}"
+        )
+
+
+def _aware(moment: _dt.datetime) -> _dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=_dt.UTC)
+
+
 @dataclass
 class ReadSet:
     docs: dict[tuple[str, str], int] = field(default_factory=dict)  # -> seq seen, -1 absent
@@ -108,6 +125,8 @@ class Transaction:
         self.catalog_statements: dict[str, list[int]] = {}
         self.redactions: list[Redaction] = []
         self.reads = ReadSet()
+        self.read_ios = 0  # committed documents and revisions read from storage
+        self.value_model = "may_be_bare"  # or "ion_py": rows as amazon.ion's IonPy values
         self._known = KnownSerializations()
         self.state = "open"  # open | committed | aborted
         self.block_address: BlockAddress | None = None
@@ -140,6 +159,7 @@ class Transaction:
                 f"statement is {len(statement)} characters; the limit is {self.limits.statement_length}"
             )
         self.statements.append(StatementRecord(statement, tuple(params), ion.epoch_ms()))
+        ios, started = self.read_ios, time.perf_counter_ns()
         try:
             rows = query.execute(self, statement, params, mode=mode)
             if self.has_writes:  # hash the parameters now: the caller may change them later
@@ -151,7 +171,10 @@ class Transaction:
         except BaseException:
             self.statements.pop()
             raise
-        return Cursor(rows, statement)
+        if self.value_model == "ion_py":
+            rows = [ion.as_ion_py(row) for row in rows]
+        elapsed_ms = (time.perf_counter_ns() - started) // 1_000_000
+        return Cursor(rows, statement, read_ios=self.read_ios - ios, processing_ms=elapsed_ms)
 
     def commit(self) -> None:
         self._check_open()
@@ -334,9 +357,13 @@ class Transaction:
     ) -> Iterator[dict[str, Any]]:
         from ledger.journal.history import history
 
-        return history(self.journal, self.snap, table_id, start, end, doc_id)
+        check_history_window(start, end)
+        for revision in history(self.journal, self.snap, table_id, start, end, doc_id):
+            self.read_ios += 1
+            yield revision
 
     def _record(self, table_id: str, doc_id: str, value: bytes) -> DocRecord:
+        self.read_ios += 1
         header = layout.decode_doc_header(value)
         snap = self.snap
         return DocRecord(

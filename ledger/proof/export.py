@@ -61,18 +61,47 @@ from ledger.storage.kv import ReadTxn, WriteTxn
 FORMATS = {"ion_text": "ION_TEXT", "ion_binary": "ION_BINARY", "json": "JSON"}
 _DATA_NAME = re.compile(r"(?:^|[./])([A-Za-z0-9]{22})\.(\d+)-(\d+)\.(?:ion|json)$")
 _COMPLETED = re.compile(r"^(.+)\.([A-Za-z0-9]{22})\.completed\.manifest$")
+ID_CHARS = ion.ID_LENGTH
 IMPORT_BATCH = 256  # blocks per LMDB write transaction while importing
 
 
 # -- export -----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExportResult:
+    """One export: its id, and the object keys it wrote (each a path under ``directory``)."""
+
     export_id: str
     strand_id: str
-    keys: list[str]
+    keys: list[str]  # the data objects, as the completed manifest lists them (prefix included)
     first: int | None  # None when no block falls in the time range
     last: int | None
     directory: str
+    prefix: str = ""
+    output_format: str = "ION_TEXT"
+    inclusive_start_time: Any = None  # Ion timestamps, as the started manifest has them
+    exclusive_end_time: Any = None
+
+    @property
+    def started_key(self) -> str:
+        return f"{self.prefix}{self.export_id}.started.manifest"
+
+    @property
+    def completed_key(self) -> str:
+        return f"{self.prefix}{self.export_id}.{self.strand_id}.completed.manifest"
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Where and what to write: the S3 layout's bucket, prefix and time range."""
+
+    root: Path
+    prefix: str
+    start: _dt.datetime | None
+    end: _dt.datetime | None
+    fmt: str
+    per_file: int
+    export_id: str
+    bucket: str
 
 
 def export(
@@ -88,12 +117,22 @@ def export(
 
     Precondition: ``fmt`` is one of ``ion_text``, ``ion_binary``, ``json``.
     """
+    check_format(fmt)
+    out = _empty_dir(Path(directory))
+    request = ExportRequest(out, "", start, end, fmt, blocks_per_file, ion.new_id(), "local")
+    return write_export(journal, request)
+
+
+def check_format(fmt: str) -> None:
     if fmt not in FORMATS:
         raise DataError(f"export format must be one of {', '.join(FORMATS)}, got {fmt!r}")
-    out = _empty_dir(Path(directory))
+
+
+def write_export(journal: Journal, request: ExportRequest) -> ExportResult:
+    """Write one export under ``request.root``: each object at the path its key names."""
     txn = journal.store.read()
     try:
-        return _export(journal, txn, out, start, end, fmt, blocks_per_file)
+        return _export(journal, txn, request)
     finally:
         txn.close()
 
@@ -105,34 +144,36 @@ def _empty_dir(path: Path) -> Path:
     return path
 
 
-def _export(
-    journal: Journal,
-    txn: ReadTxn,
-    out: Path,
-    start: _dt.datetime | None,
-    end: _dt.datetime | None,
-    fmt: str,
-    per_file: int,
-) -> ExportResult:
-    export_id, strand = ion.new_id(), journal.strand_id
+def _export(journal: Journal, txn: ReadTxn, request: ExportRequest) -> ExportResult:
+    export_id, strand, fmt = request.export_id, journal.strand_id, request.fmt
+    start, end, out, prefix = request.start, request.end, request.root, request.prefix
     first, last = _seq_range(txn, start, end)
     started = {
         "ledgerName": journal.meta().get("name", ""),
         "exportId": export_id,
         "inclusiveStartTime": _ts(start) if start else _first_time(txn),
         "exclusiveEndTime": _ts(end) if end else ion.now_ms(),
-        "bucket": "local",
-        "prefix": "",
+        "bucket": request.bucket,
+        "prefix": prefix,
         "objectEncryptionType": "NO_ENCRYPTION",
         "outputFormat": FORMATS[fmt],
     }
-    _write_manifest(out / f"{export_id}.started.manifest", started, fmt)
-    keys = []
+    result = ExportResult(
+        export_id, strand, [], first, last, str(out), prefix, FORMATS[fmt],
+        started["inclusiveStartTime"], started["exclusiveEndTime"],
+    )  # fmt: skip
+    _write_manifest(_object_path(out, result.started_key), started, fmt)
     if first is not None and last is not None:
-        for group in _groups(journal, txn, first, last, per_file):
-            keys.append(_write_object(out, strand, group, fmt))
-    _write_manifest(out / f"{export_id}.{strand}.completed.manifest", {"keys": keys}, fmt)
-    return ExportResult(export_id, strand, keys, first, last, str(out))
+        for group in _groups(journal, txn, first, last, request.per_file):
+            result.keys.append(_write_object(out, prefix, strand, group, fmt))
+    _write_manifest(_object_path(out, result.completed_key), {"keys": result.keys}, fmt)
+    return result
+
+
+def _object_path(root: Path, key: str) -> Path:
+    path = root.joinpath(*key.split("/"))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _ts(moment: _dt.datetime) -> Any:
@@ -196,13 +237,11 @@ def _hour_of(block: Any, seq: int) -> str:
     return stamp.strftime("%Y/%m/%d/%H")
 
 
-def _write_object(out: Path, strand: str, group: _Group, fmt: str) -> str:
+def _write_object(out: Path, prefix: str, strand: str, group: _Group, fmt: str) -> str:
     last = group.first + len(group.raw) - 1
     extension = "json" if fmt == "json" else "ion"
-    key = f"{group.hour}/{strand}.{group.first}-{last}.{extension}"
-    path = out / key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_encode_blocks(group.raw, fmt))
+    key = f"{prefix}{group.hour}/{strand}.{group.first}-{last}.{extension}"
+    _object_path(out, key).write_bytes(_encode_blocks(group.raw, fmt))
     return key
 
 
@@ -210,7 +249,9 @@ def _encode_blocks(raw: list[bytes], fmt: str) -> bytes:
     if fmt == "ion_binary":
         return b"".join(raw)  # each stored block is a complete Ion binary stream
     if fmt == "ion_text":
-        return "".join(ion.dumps_text(ion.loads(r)) + "\n" for r in raw).encode("utf-8")
+        # One space between blocks, as QLDB wrote them: AWS's sample export reader
+        # (amazon-qldb-dmv-sample-python, journal_s3_export_reader) splits on "} {".
+        return (" ".join(ion.dumps_text(ion.loads(r)) for r in raw) + "\n").encode("utf-8")
     return "".join(json.dumps(ion.to_json(ion.loads(r))) + "\n" for r in raw).encode("utf-8")
 
 
@@ -236,24 +277,38 @@ class ExportFiles:
     output_format: str | None  # from the started manifest, when present
 
 
-def read_export(directory: str | os.PathLike[str]) -> ExportFiles:
-    """Find the one completed manifest in ``directory`` and resolve its keys to files."""
+def read_export(directory: str | os.PathLike[str], export_id: str | None = None) -> ExportFiles:
+    """Find an export's completed manifest under ``directory`` (an export directory, or
+    a local mirror of a bucket holding several exports under one or more prefixes) and
+    resolve its keys to files: the export ``export_id``, else the only one, else the
+    newest (the latest completed manifest)."""
     root = Path(directory)
     if not root.is_dir():
         raise DataError(f"{root} is not a directory")
-    manifests = sorted(p for p in root.rglob("*.completed.manifest"))
-    if len(manifests) != 1:
-        found = ", ".join(p.name for p in manifests) or "none"
-        raise DataError(f"{root}: an export has exactly one *.completed.manifest, found {found}")
-    match = _COMPLETED.match(manifests[0].name)
-    if match is None:
-        raise DataError(f"{manifests[0].name}: expected <exportId>.<strandId>.completed.manifest")
-    export_id, strand = match.group(1), match.group(2)
-    keys = _manifest_keys(manifests[0])
-    paths = [_resolve_key(root, manifests[0].parent, key) for key in keys]
-    started = manifests[0].parent / f"{export_id}.started.manifest"
+    manifest, found_id, strand = _pick_manifest(root, export_id)
+    keys = _manifest_keys(manifest)
+    paths = [_resolve_key(root, manifest.parent, key) for key in keys]
+    started_name = manifest.name[: -len(f"{found_id}.{strand}.completed.manifest")]
+    started = manifest.parent / f"{started_name}{found_id}.started.manifest"
     fmt = _read_manifest(started).get("outputFormat") if started.exists() else None
-    return ExportFiles(root, export_id, strand, keys, paths, None if fmt is None else str(fmt))
+    return ExportFiles(root, found_id, strand, keys, paths, None if fmt is None else str(fmt))
+
+
+def _pick_manifest(root: Path, export_id: str | None) -> tuple[Path, str, str]:
+    """(the completed manifest, its exportId, its strandId)."""
+    found = []
+    for path in root.rglob("*.completed.manifest"):
+        match = _COMPLETED.search(path.name)
+        if match is None:
+            raise DataError(f"{path.name}: expected <exportId>.<strandId>.completed.manifest")
+        found.append((path, match.group(1)[-ID_CHARS:], match.group(2)))
+    if export_id is not None:
+        found = [f for f in found if f[1] == export_id]
+        if not found:
+            raise DataError(f"{root} holds no completed export {export_id}")
+    if not found:
+        raise DataError(f"{root}: no *.completed.manifest (not a finished journal export)")
+    return max(found, key=lambda f: (f[0].stat().st_mtime_ns, f[1]))
 
 
 def _read_manifest(path: Path) -> Any:
@@ -329,6 +384,7 @@ class ExportReport:
     """What ``verify_export`` found."""
 
     verified: bool
+    export_id: str | None = None
     blocks: int = 0
     first: int | None = None
     last: int | None = None
@@ -346,6 +402,7 @@ class ExportReport:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "verified": self.verified,
+            "exportId": self.export_id,
             "blocks": self.blocks,
             "first": self.first,
             "last": self.last,
@@ -471,7 +528,10 @@ def _check_json_block(
 
 
 def verify_export(
-    directory: str | os.PathLike[str], *, saved_digest: SavedDigest | None = None
+    directory: str | os.PathLike[str],
+    *,
+    saved_digest: SavedDigest | None = None,
+    export_id: str | None = None,
 ) -> ExportReport:
     """Check an export without importing it; never raises for a broken export.
 
@@ -481,8 +541,9 @@ def verify_export(
     """
     report = ExportReport(verified=False)
     try:
-        files = read_export(directory)
+        files = read_export(directory, export_id)
         report.strand_id, report.format = files.strand_id, files.output_format
+        report.export_id = files.export_id
         _verify_files(files, report, saved_digest)
     except VerificationError as exc:
         report.failure, report.block, report.document = str(exc), exc.block, exc.document
@@ -568,6 +629,7 @@ def import_export(
     *,
     check: bool = True,
     progress: Callable[[int], None] | None = None,
+    export_id: str | None = None,
 ) -> str:
     """Build a new ledger at ``path`` from the export in ``directory``; returns the path.
 
@@ -577,7 +639,7 @@ def import_export(
     """
     from ledger.storage.lmdb_store import LmdbStore
 
-    files = read_export(directory)
+    files = read_export(directory, export_id)
     target = Path(path)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise DataError(f"{target} already exists; import builds a new ledger")

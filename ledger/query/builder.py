@@ -487,7 +487,9 @@ class Builder(Transformer[Token, Any]):
         return ast.Literal(Decimal(str(token)))
 
     def float_lit(self, token: Token) -> ast.Literal:
-        return ast.Literal(float(token))
+        # A number with an exponent is a decimal in QLDB's PartiQL (1e0 is 1d0, 1.5e3 is
+        # 1.5d3), not a float: only an Ion literal in backticks makes a float.
+        return ast.Literal(Decimal(str(token)))
 
     def string_lit(self, token: Token) -> ast.Literal:
         return ast.Literal(_unquote(str(token), "'"))

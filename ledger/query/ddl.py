@@ -73,8 +73,9 @@ def create_index(node: ast.CreateIndex, rt: Runtime) -> list[Any]:
 def drop_index(node: ast.DropIndex, rt: Runtime) -> list[Any]:
     table = _table(rt, node.table)
     options = _options(node.options, {"purge"}, rt, "DROP INDEX")
-    if "purge" in options and not is_true(options["purge"]):
-        raise ProgrammingError("DROP INDEX supports only WITH (purge = true)")
+    if "purge" not in options or not is_true(options["purge"]):
+        # QLDB's PartiQL reference, "DROP INDEX command": the purge option is required
+        raise ProgrammingError("DROP INDEX supports only WITH (purge = true), and requires it")
     if not any(index.index_id == node.index_id for index in table.indexes):
         raise error_at(rt, f"unknown index {node.index_id} on table {table.name}", node.index_id)
     rt.ctx.drop_index(table.table_id, node.index_id)

@@ -99,16 +99,21 @@ def prepare_update(node: ast.Update, rt: Runtime) -> Prepared:
 
     def run(rt: Runtime) -> list[Any]:
         changed: dict[str, tuple[DocRecord, Any]] = {}
+        removed: set[str] = set()
         for row in matches(rt):
             record: DocRecord = row.vars[DOC_KEY + root]
             if record.doc_id not in changed:
                 changed[record.doc_id] = (record, deep_copy(record.data))
             document = changed[record.doc_id][1]
             for op in ops:
-                op(row, root, document)
+                if op(row, root, document) is REMOVED:
+                    removed.add(record.doc_id)
         out = []
         for record, document in changed.values():
-            rt.ctx.update(record.table_id, record.doc_id, to_ion(document, storage=True))
+            if record.doc_id in removed:  # REMOVE of the document itself: QLDB deletes it
+                rt.ctx.delete(record.table_id, record.doc_id)
+            else:
+                rt.ctx.update(record.table_id, record.doc_id, to_ion(document, storage=True))
             out.append(_row(record.doc_id))
         return out
 
@@ -246,9 +251,16 @@ def _set(doc: Any, steps: list[Any], value: Any) -> None:
         raise DataError(f"cannot SET {_render(steps)}: no such place in the document")
 
 
-def _remove(doc: Any, steps: list[Any]) -> None:
+REMOVED = object()  # what REMOVE of a whole document returns: the statement deletes it
+
+
+def _remove(doc: Any, steps: list[Any]) -> Any:
+    """Remove the value at ``steps``; with no steps (``REMOVE p`` of the document's own
+    alias) say REMOVED: QLDB's guide gives ``FROM t AS p WHERE ... REMOVE p`` and
+    ``UPDATE t AS p REMOVE p WHERE ...`` as equal to DELETE (PartiQL reference, "REMOVE
+    command")."""
     if not steps:
-        raise ProgrammingError("REMOVE needs a path below the document")
+        return REMOVED
     parent = _walk(doc, steps[:-1], create=False)
     last = steps[-1]
     if isinstance(last, str) and isinstance(parent, MutableMapping) and last in parent:

@@ -86,7 +86,7 @@ def test_bad_ion_literal_is_a_syntax_error_at_the_literal(db: Any) -> None:
         ("CREATE INDEX ON Nope (x)", "unknown table Nope", 17),
         ("SELECT * FROM history(Nope)", "unknown table Nope", 23),
         ('UNDROP TABLE "zz"', "unknown table id zz", 14),
-        ('DROP INDEX "idx" ON Person', "unknown index idx on table Person", 12),
+        ('DROP INDEX "idx" ON Person WITH (purge = true)', "unknown index idx on table Person", 12),
         ("EXEC NOPE 1", "unknown stored procedure NOPE", 6),
         ("SELECT FROBNICATE(Age) FROM Person", "unknown function FROBNICATE", 8),
         ("SELECT UPPER(Name, Age) FROM Person", "UPPER takes 1 argument(s), got 2", 8),

@@ -70,7 +70,7 @@ def test_create_and_drop_index(ctx: Any, table: Any) -> None:
     ]
     assert ctx.table("T").indexes == ()
     with pytest.raises(ProgrammingError, match="unknown index"):
-        table('DROP INDEX "zzz" ON T')
+        table('DROP INDEX "zzz" ON T WITH (purge = true)')
     with pytest.raises(ProgrammingError, match="unknown table"):
         table("CREATE INDEX ON Nope (a)")
 

@@ -81,7 +81,7 @@ def test_literals() -> None:
     values = [item.value for item in node.expr.items]  # type: ignore[attr-defined]
     assert values[0] == 1 and type(values[0]) is int
     assert values[1] == Decimal("1.50") and str(values[1]) == "1.50"
-    assert isinstance(values[2], float)
+    assert isinstance(values[2], Decimal)  # an exponent makes a decimal, as in QLDB
     assert values[3] == "it's"
     assert values[4] is None and values[5] is MISSING
     assert values[6] is True and values[7] is False

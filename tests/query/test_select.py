@@ -335,7 +335,7 @@ def test_aggregate_in_where_is_rejected(sales: Any) -> None:
 
 
 def test_results_are_ion(ctx: Any, sales: Any) -> None:
-    rows = execute(ctx, "SELECT k, v, `sym` AS s, 1e0 AS f, `2020T` AS t FROM S WHERE v = 2.5")
+    rows = execute(ctx, "SELECT k, v, `sym` AS s, `1e0` AS f, `2020T` AS t FROM S WHERE v = 2.5")
     (row,) = rows
     assert row.ion_type is IonType.STRUCT
     assert ion_type_of(row["k"]) is IonType.STRING
