@@ -11,12 +11,17 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:  # `from tests.stream import consumer`, however pytest is started
+    sys.path.insert(0, str(REPO))
 
 KINESALITE_VERSION = "3.3.3"
 CACHE = Path(os.environ.get("LEDGER_TEST_CACHE", Path.home() / ".cache" / "ledger-tests"))
