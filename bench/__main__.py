@@ -24,6 +24,7 @@ SCENARIOS = [
     "bench.g8_growth",
     "bench.g9_space",
     "bench.g10_server",
+    "bench.g13_stream",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 
