@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-if str(REPO) not in sys.path:  # `from tests.stream import consumer`, however pytest is started
+if str(REPO) not in sys.path:  # `from bench import kinesalite`, however pytest is started
     sys.path.insert(0, str(REPO))
 
 @pytest.fixture(scope="session")

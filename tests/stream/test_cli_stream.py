@@ -17,7 +17,8 @@ from click.testing import CliRunner
 import ledger
 from ledger import ion
 from ledger.cli.main import cli
-from tests.stream import consumer
+
+from . import consumer
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ import pytest
 
 import ledger
 from ledger.stream import checkpoint, deliver
-from tests.stream import consumer
+
+from . import consumer
 
 SOAK = os.environ.get("LEDGER_SOAK") == "1"
 ROUNDS = 25 if SOAK else 4

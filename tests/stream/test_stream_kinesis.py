@@ -16,7 +16,8 @@ import ledger
 from ledger.errors import StreamError
 from ledger.stream import checkpoint, deliver
 from ledger.stream.kinesis import RetryPolicy
-from tests.stream import consumer
+
+from . import consumer
 
 
 def _build(db: ledger.Ledger, blocks: int, seed: int = 1) -> None:

@@ -21,8 +21,9 @@ from ledger import ion
 from ledger.errors import DataError, ProgrammingError
 from ledger.hashing import dot, ion_hash
 from ledger.stream import checkpoint, deliver, encode, parse_position
-from ledger.stream.wait import CommitWaiter
-from tests.stream import consumer
+from ledger.stream.wait import SETTLE, CommitWaiter
+
+from . import consumer
 
 GOLDEN = Path(__file__).with_name("golden")
 
@@ -322,6 +323,7 @@ def test_the_waiter_wakes_on_a_commit_not_on_its_interval(vehicles: Any) -> None
         begun = time.monotonic()
         assert waiter.wait()
         assert time.monotonic() - begun < 10
+        time.sleep(SETTLE * 2)  # past the short waits that follow an event
         threading.Timer(0.1, waiter.wake).start()
         assert waiter.wait()
 

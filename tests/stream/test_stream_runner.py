@@ -24,7 +24,8 @@ from ledger.stream.runner import (
     StreamRunner,
     error_cause,
 )
-from tests.stream import consumer
+
+from . import consumer
 
 
 def _until(check: Callable[[], bool], timeout: float = 15.0) -> None:
