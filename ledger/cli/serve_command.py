@@ -28,8 +28,10 @@ LOOPBACK_HINT = "--allow-any-credentials is for local development: use it with a
 @click.option("--region", default="us-east-1", show_default=True, help="Region in ARNs.")
 @click.option("--account-id", default="000000000000", show_default=True,
               help="12-digit account id in ARNs.")
-@click.option("--transaction-timeout", type=float, default=30.0, hidden=True)
-@click.option("--session-idle-timeout", type=float, default=60.0, hidden=True)
+@click.option("--transaction-timeout", type=float, default=30.0, hidden=True,
+              help="Seconds a transaction may stay open (QLDB: 30; for tests).")
+@click.option("--session-idle-timeout", type=float, default=60.0, hidden=True,
+              help="Seconds an idle session lives (QLDB: 60; for tests).")
 def serve(
     root: str,
     host: str,

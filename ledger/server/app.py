@@ -36,7 +36,7 @@ from ledger.server.catalog import Catalog
 from ledger.server.control import Call, ControlPlane
 from ledger.server.exports import export_job
 from ledger.server.session_api import SessionApi
-from ledger.server.sessions import Lifetimes, SessionStore
+from ledger.server.sessions import Lifetimes, SessionBusy, SessionStore
 from ledger.server.streams import KinesisStreams
 
 T = TypeVar("T")
@@ -44,6 +44,9 @@ SESSION_TARGET = "QLDBSession.SendCommand"
 SESSION_CONTENT = "application/x-amz-json-1.0"
 MAX_BODY = 8 * 1024 * 1024  # stated limit: the largest request body accepted
 WORKERS = 32
+# never wait for the disk or run a statement: served on the event loop when their
+# session is free (StartSession may open a ledger the first time: milliseconds, once)
+QUICK_COMMANDS = frozenset({"StartSession", "StartTransaction", "AbortTransaction", "EndSession"})
 
 
 @dataclass
@@ -157,6 +160,13 @@ class Server:
             what["ledger"] = str(parsed["StartSession"].get("LedgerName", "-"))
         command = [k for k in parsed if k != "SessionToken"] if isinstance(parsed, dict) else []
         what["operation"] = "SendCommand:" + (command[0] if len(command) == 1 else "?")
+        if len(command) == 1 and command[0] in QUICK_COMMANDS:
+            try:  # on the event loop: a hand-off to a worker costs more than the command
+                with self.sessions.without_waiting():
+                    _, result = self.session_api.send_command(parsed)
+                return _json_response(result, SESSION_CONTENT)
+            except SessionBusy:
+                pass  # another request of this session is running: wait in a worker
         _, result = await self._blocking(lambda: self.session_api.send_command(parsed))
         return _json_response(result, SESSION_CONTENT)
 

@@ -11,7 +11,7 @@ its record is made the first time the catalog sees it.
 
 from __future__ import annotations
 
-import datetime as _dt
+import inspect
 import json
 import os
 import re
@@ -102,6 +102,14 @@ def is_ledger_dir(path: Path) -> bool:
     return (path / "data.mdb").is_file()
 
 
+def _connect(path: Path, limits: Limits | None, *, create: bool) -> ledger.Ledger:
+    """Open the ledger at ``path``, or make one in the empty directory ``path``: said
+    explicitly where ``connect`` takes ``create=`` (it never then writes elsewhere)."""
+    if "create" in inspect.signature(ledger.connect).parameters:
+        return ledger.connect(path, limits=limits, create=create)  # type: ignore[call-arg,unused-ignore]
+    return ledger.connect(path, limits=limits)
+
+
 class Catalog:
     """The ledgers under ROOT and their records; opened ledgers are kept open."""
 
@@ -169,7 +177,7 @@ class Catalog:
                 )
             directory.mkdir(mode=0o700)
             try:
-                self._open[record.name] = ledger.connect(directory, limits=self.limits)
+                self._open[record.name] = _connect(directory, self.limits, create=True)
                 self.save(record)
             except BaseException:
                 self._close(record.name)
@@ -193,7 +201,7 @@ class Catalog:
                     ResourceName=name,
                 )
             try:
-                db = ledger.connect(self.root / name, limits=self.limits)
+                db = _connect(self.root / name, self.limits, create=False)
             except Error as exc:
                 raise ServiceError(
                     "ResourcePreconditionNotMetException",
@@ -208,21 +216,26 @@ class Catalog:
     def delete(self, name: str) -> None:
         """Remove the ledger and its record (the caller ended its sessions first)."""
         with self._lock:
-            record = self.get(name)
-            if record.deletion_protection:
-                raise ServiceError(
-                    "ResourcePreconditionNotMetException",
-                    f"Preventing deletion of ledger {name!r} because DeletionProtection is "
-                    "enabled: disable it with UpdateLedger first",
-                    412,
-                    ResourceType="LEDGER",
-                    ResourceName=name,
-                )
+            self.check_deletable(self.get(name))
             self._close(name)
             graveyard = self._meta / f"deleting-{name}-{time.time_ns()}"
             os.replace(self.root / name, graveyard)  # gone at once, then removed
             self._record_path(name).unlink(missing_ok=True)
             shutil.rmtree(graveyard, ignore_errors=True)
+
+    @staticmethod
+    def check_deletable(record: LedgerRecord) -> None:
+        """QLDB refuses to delete a ledger while its DeletionProtection is on."""
+        name = record.name
+        if record.deletion_protection:
+            raise ServiceError(
+                "ResourcePreconditionNotMetException",
+                f"Preventing deletion of ledger {name!r} because DeletionProtection is "
+                "enabled: disable it with UpdateLedger first",
+                412,
+                ResourceType="LEDGER",
+                ResourceName=name,
+            )
 
     def _close(self, name: str) -> None:
         db = self._open.pop(name, None)
@@ -250,7 +263,3 @@ class Catalog:
         for path in sorted((self._meta / "exports").glob("*.json")):
             found.append(ExportRecord(**json.loads(path.read_text(encoding="utf-8"))))
         return sorted(found, key=lambda r: (r.created, r.export_id))
-
-
-def epoch(moment: _dt.datetime) -> float:
-    return moment.timestamp()

@@ -193,10 +193,9 @@ class ControlPlane:
         self.exporter = exporter
         self.routes = [Route(m, tuple(_segments(p)), op) for m, p, op in ROUTES]
         self.handlers: dict[str, Handler] = {
-            op: getattr(self, "_" + _snake(op), self._not_supported) for _, _, op in ROUTES
+            op: self._not_supported if op in STREAM_OPERATIONS else getattr(self, "_" + _snake(op))
+            for _, _, op in ROUTES
         }
-        for op in STREAM_OPERATIONS:
-            self.handlers[op] = self._not_supported
 
     def register(self, operation: str, handler: Handler) -> None:
         """Serve ``operation`` (one of ROUTES) with ``handler``."""
@@ -296,8 +295,7 @@ class ControlPlane:
 
     def _delete_ledger(self, call: Call) -> dict[str, Any]:
         record = self._record(call)
-        if record.deletion_protection:
-            self.catalog.delete(record.name)  # refuses, saying why
+        self.catalog.check_deletable(record)
         self.sessions.end_ledger(record.name)
         self.catalog.delete(record.name)
         return {}

@@ -14,11 +14,12 @@ abandoned transaction gives its read snapshot back within a second or so.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,6 +105,11 @@ def service_error(exc: Error) -> ServiceError:
     return bad_request(str(exc))
 
 
+class SessionBusy(Exception):
+    """Internal: a session is serving another request and the caller would not wait
+    (``SessionStore.without_waiting``); it never reaches a client."""
+
+
 class SessionStore:
     """Sessions and their transactions; thread-safe."""
 
@@ -118,6 +124,18 @@ class SessionStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._sessions: dict[str, _Session] = {}
+        self._waiting = threading.local()
+
+    @contextlib.contextmanager
+    def without_waiting(self) -> Iterator[None]:
+        """Within this block (on this thread), a command whose session is busy raises
+        SessionBusy instead of waiting: the event loop runs quick commands itself and
+        hands them to a worker only when they would block."""
+        self._waiting.refuse = True
+        try:
+            yield
+        finally:
+            self._waiting.refuse = False
 
     # -- the seven commands -------------------------------------------------------------
     def start_session(self, ledger_name: str) -> str:
@@ -271,7 +289,7 @@ class SessionStore:
             session = self._sessions.get(token)
         if session is None:
             raise invalid_session(f"Session {token[:12]}… does not exist or has ended")
-        return _Locked(session, self._clock)
+        return _Locked(session, self._clock, getattr(self._waiting, "refuse", False))
 
     def _transaction(self, session: _Session, tx_id: str) -> _Open:
         current = session.open
@@ -321,12 +339,14 @@ class SessionStore:
 class _Locked:
     """``with store._session(token) as session``: the session, its lock held."""
 
-    def __init__(self, session: _Session, clock: Callable[[], float]) -> None:
+    def __init__(self, session: _Session, clock: Callable[[], float], refuse: bool) -> None:
         self._session = session
         self._clock = clock
+        self._refuse = refuse
 
     def __enter__(self) -> _Session:
-        self._session.lock.acquire()
+        if not self._session.lock.acquire(blocking=not self._refuse):
+            raise SessionBusy(self._session.token)
         if self._session.ended:  # ended while this request waited for the lock
             self._session.lock.release()
             raise invalid_session(f"Session {self._session.token[:12]}… has ended")

@@ -207,3 +207,20 @@ def test_session_api_results_are_ion_binary_with_values_always_present(store):
     (value,) = result["ExecuteStatement"]["FirstPage"]["Values"]
     assert set(value) == {"IonBinary"}
     assert "documentId" in ion.loads(base64.b64decode(value["IonBinary"]))
+
+
+def test_without_waiting_a_busy_session_is_refused_not_waited_for(store):
+    from ledger.server.sessions import SessionBusy
+
+    sessions, clock, _ = store
+    token = sessions.start_session("books")
+    lock = sessions._sessions[token].lock
+    lock.acquire()  # a request of this session is running in a worker
+    try:
+        with sessions.without_waiting(), pytest.raises(SessionBusy):
+            sessions.start_transaction(token)
+    finally:
+        lock.release()
+    with sessions.without_waiting():  # free: served at once
+        assert sessions.start_transaction(token)
+    assert sessions.counts() == (1, 1)

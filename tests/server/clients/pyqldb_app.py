@@ -192,6 +192,7 @@ def load(ledger, seconds, worker, wait=""):
     driver = QldbDriver(ledger)
     acked = []
     latencies = []
+    error = None
     n = 0
     if wait:
         key = f"{worker}-warm"
@@ -204,13 +205,18 @@ def load(ledger, seconds, worker, wait=""):
     while time.monotonic() < deadline:
         key = f"{worker}-{n}"
         t0 = time.perf_counter()
-        driver.execute_lambda(lambda tx, k=key: tx.execute_statement("INSERT INTO Load ?", {"k": k}))
+        try:
+            driver.execute_lambda(lambda tx, k=key: tx.execute_statement("INSERT INTO Load ?", {"k": k}))
+        except Exception as exc:  # the server went away (a test stops it): report, stop
+            error = type(exc).__name__
+            break
         latencies.append(time.perf_counter() - t0)
         acked.append(key)
         n += 1
     cpu = time.process_time() - cpu
-    driver.close()
-    out({"acked": acked, "latencies": latencies, "cpu": cpu})
+    if error is None:
+        driver.close()
+    out({"acked": acked, "latencies": latencies, "cpu": cpu, "error": error})
 
 
 SCENARIOS = {
