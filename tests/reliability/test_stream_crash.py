@@ -24,7 +24,15 @@ import pytest
 import ledger
 from ledger.stream import checkpoint, deliver
 
-from . import consumer
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+from tests.stream import conftest as kinesis_fixtures  # noqa: E402
+from tests.stream import consumer  # noqa: E402
+
+# the Kinesis fixtures of tests/stream (kinesalite started on 127.0.0.1 by the test set-up)
+kinesalite = kinesis_fixtures.kinesalite
+aws_env = kinesis_fixtures.aws_env
+kinesis = kinesis_fixtures.kinesis
+new_stream = kinesis_fixtures.new_stream
 
 SOAK = os.environ.get("LEDGER_SOAK") == "1"
 ROUNDS = 25 if SOAK else 4
