@@ -27,6 +27,7 @@ SCENARIOS = [
     "bench.g11_cold",
     "bench.g12_load",
     "bench.d1_driver",
+    "bench.g13_stream",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

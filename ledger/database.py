@@ -6,10 +6,12 @@ import os
 import random
 import shutil
 import tempfile
+import threading
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger.cursor import Cursor
@@ -194,6 +196,33 @@ class Ledger:
         from ledger.proof.bucket import export_to_bucket
 
         return export_to_bucket(self.journal, bucket_dir, prefix, **options)
+
+    def stream(
+        self,
+        start: int | datetime | None = None,
+        end: int | datetime | None = None,
+        *,
+        follow: bool = False,
+        stream_id: str | None = None,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """The journal as QLDB Streams' records (docs/stream.md), oldest block first.
+
+        ``start``: a block sequenceNo or a time (the first block at or after it);
+        ``end`` (exclusive): a sequenceNo or a time.  Yields CONTROL CREATED, then each
+        block's BLOCK_SUMMARY and REVISION_DETAILS records, then CONTROL COMPLETED when
+        it reaches ``end``.  Without ``end`` it stops at the last block (no COMPLETED:
+        like QLDB's, a stream without an end never completes); with ``follow`` it waits
+        for new commits until ``end``, or until ``cancel`` is set.
+        """
+        self._check_open()
+        from ledger.stream import deliver
+
+        name = os.path.splitext(os.path.basename(os.path.abspath(self.path)))[0]
+        spec = deliver.StreamSpec(start, end, follow, stream_id, name)
+        for record in deliver.records(self.journal, spec, path=self.path, cancel=cancel):
+            if record is not None:
+                yield record.value
 
     def _read(self, fn: Callable[[ReadTxn], T]) -> T:
         self._check_open()

@@ -84,6 +84,10 @@ class NoLedgerError(StorageError):
         self.path = path
 
 
+class StreamError(OperationalError):
+    """A journal stream could not deliver its records (its sink refused or is unreachable)."""
+
+
 class IntegrityError(DatabaseError):
     """A constraint of the data model was violated."""
 
@@ -243,6 +247,7 @@ __all__ = [
     "TransactionExpiredError",
     "LimitExceededError",
     "StorageError",
+    "StreamError",
     "IntegrityError",
     "InternalError",
     "ProgrammingError",

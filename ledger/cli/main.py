@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 LAZY_COMMANDS = {
     "load": "ledger.cli.load_command",
     "serve": "ledger.cli.serve_command",
+    "stream": "ledger.cli.stream_command",
     **{
         name: "ledger.cli.journal_commands"
         for name in (

@@ -37,6 +37,7 @@ from ledger.server.control import Call, ControlPlane
 from ledger.server.exports import export_job
 from ledger.server.session_api import SessionApi
 from ledger.server.sessions import Lifetimes, SessionBusy, SessionStore
+from ledger.server.streams import KinesisStreams
 
 T = TypeVar("T")
 SESSION_TARGET = "QLDBSession.SendCommand"
@@ -87,6 +88,8 @@ class Server:
             config.account_id,
             exporter=lambda db, job: export_job(db, job, self.catalog.root),
         )
+        self.streams = KinesisStreams(self.control, self.catalog, log=config.log)
+        self.streams.resume()
         self.executor = ThreadPoolExecutor(WORKERS, thread_name_prefix="ledger-serve")
         self.stopping = False
         self.in_flight = 0
@@ -248,6 +251,7 @@ class Server:
                 traceback.print_exc(file=self.config.log)
 
     def close(self) -> None:
+        self.streams.close()
         self.sessions.close()
         self.executor.shutdown(wait=True)
         self.catalog.close()
