@@ -35,10 +35,15 @@ from ledger.cli.printer import Printer
 from ledger.cli.session import Session, Settings
 from ledger.database import MEMORY
 from ledger.errors import Error
+from ledger.hashing.native import CORE_NAME
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(ledger.__version__, prog_name="ledger")
+@click.version_option(
+    ledger.__version__,
+    prog_name="ledger",
+    message=f"%(prog)s, version %(version)s ({CORE_NAME} core)",
+)
 def cli() -> None:
     """An embedded, QLDB-compatible ledger database.
 

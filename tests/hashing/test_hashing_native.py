@@ -456,4 +456,6 @@ def test_a_million_calls_grow_no_references_or_memory() -> None:
     grown_kib = (_rss_pages() - rss) * os.sysconf("SC_PAGE_SIZE") // 1024
     after = [sys.getrefcount(x) for x in (name, text, number, h, *values, *failing, *hashes)]
     assert after == before
+    if "ASAN_OPTIONS" in os.environ:
+        return  # AddressSanitizer holds freed memory in quarantine: RSS says nothing here
     assert grown_kib < 2048, f"resident memory grew {grown_kib} KiB over {calls} calls"
