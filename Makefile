@@ -32,7 +32,7 @@ soak: $(VENV)/.installed-dev
 	$(MAKE) sanitize
 
 # The compiled core built with AddressSanitizer and UBSan, and the differential and
-# hashing tests run against that build (loaded through LEDGER_NATIVE_LIB).
+# hashing and encoding tests run against that build (loaded through LEDGER_NATIVE_DIR).
 PURE_TESTS := tests/hashing tests/proof tests/test_stored_blocks.py
 SANITIZE_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1
 sanitize: $(VENV)/.installed-dev
@@ -40,8 +40,8 @@ sanitize: $(VENV)/.installed-dev
 	LEDGER_NATIVE_CFLAGS="$(SANITIZE_FLAGS)" $(PY) setup.py -q build_ext --build-lib build/sanitize --build-temp build/sanitize/tmp
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 PYTHONMALLOC=malloc \
-	LEDGER_NATIVE_LIB="$$(ls build/sanitize/ledger/hashing/_native*.so)" \
-	$(PY) -m pytest -p no:cacheprovider tests/hashing
+	LEDGER_NATIVE_DIR=build/sanitize \
+	$(PY) -m pytest -p no:cacheprovider tests/hashing tests/test_ion_native.py
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check ledger tests bench

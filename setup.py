@@ -1,4 +1,4 @@
-"""Builds the compiled core (ledger/hashing/_native.c) where a C compiler, Python's
+"""Builds the compiled core (ledger/hashing/_native.c, ledger/_ion_native.c) where a C compiler, Python's
 headers and OpenSSL's libcrypto headers are present; everything else is in
 pyproject.toml.  The extension is optional: without a toolchain the install still
 succeeds and the ledger runs its pure-Python twin (``ledger --version`` says which).
@@ -16,16 +16,25 @@ from setuptools import Extension, setup
 
 _extra = shlex.split(os.environ.get("LEDGER_NATIVE_CFLAGS", ""))
 
+_flags = ["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+          "-Wno-missing-field-initializers", *_extra]
+
 setup(
     ext_modules=[
         Extension(
-            "ledger.hashing._native",
+            "ledger.hashing._native",  # the twin of ion_hash.py, dot.py, merkle.py
             sources=["ledger/hashing/_native.c"],
             libraries=["crypto"],
-            extra_compile_args=["-O2", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                                "-Wno-missing-field-initializers", *_extra],
+            extra_compile_args=_flags,
             extra_link_args=_extra,
             optional=True,
-        )
+        ),
+        Extension(
+            "ledger._ion_native",  # the twin of ledger/ion.py's dumps
+            sources=["ledger/_ion_native.c"],
+            extra_compile_args=_flags,
+            extra_link_args=_extra,
+            optional=True,
+        ),
     ]
 )
