@@ -41,7 +41,7 @@ sanitize: $(VENV)/.installed-dev
 	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
 	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 PYTHONMALLOC=malloc \
 	LEDGER_NATIVE_DIR=build/sanitize \
-	$(PY) -m pytest -p no:cacheprovider tests/hashing tests/test_ion_native.py
+	$(PY) -m pytest -p no:cacheprovider tests/hashing
 
 lint: $(VENV)/.installed-dev
 	$(VENV)/bin/ruff check ledger tests bench

@@ -21,7 +21,8 @@
 #include <string.h>
 
 #define MAX_DEPTH 1000
-#define MAX_DECIMAL_DIGITS 34
+#define MIN_EXPONENT -6176 /* decimal128's range, as ion.py's check_decimal */
+#define MAX_EXPONENT 6111
 
 static PyTypeObject *T_Decimal, *T_Timestamp, *T_IonPyInt, *T_IonPyFloat, *T_IonPyDecimal,
     *T_IonPyText, *T_IonPyBytes, *T_IonPyTimestamp, *T_IonPyList, *T_IonPyDict,
@@ -65,7 +66,7 @@ typedef struct {
     Buf out;
     PyObject *symbols;  /* str -> local symbol id (int) */
     PyObject *order;    /* the local symbols in order of first use */
-    int depth;
+    int depth, max_depth;
 } Writer;
 
 static int varuint_size(size_t n) {
@@ -205,6 +206,7 @@ static int w_decimal(Writer *w, PyObject *v) {
     Py_DECREF(text);
     if (!ok) return DECLINE;
     long long exponent = e - fraction;
+    if (exponent < MIN_EXPONENT || exponent > MAX_EXPONENT) return DECLINE;
     unsigned char body[32];
     int size = 0;
     if (negative || coefficient || exponent) {
@@ -333,7 +335,7 @@ static int w_field_name(Writer *w, PyObject *name) {
 }
 
 static int enter(Writer *w) {
-    if (++w->depth > MAX_DEPTH) {
+    if (++w->depth > w->max_depth) {
         w->depth--;
         return DECLINE;  /* amazon.ion's path raises its own error */
     }
@@ -506,8 +508,14 @@ done:
     return out;
 }
 
-static PyObject *py_dumps(PyObject *self, PyObject *value) {
-    Writer w = {{0}, PyDict_New(), PyList_New(0), 0};
+/* dumps(value, max_depth=1000): None when a container nests deeper than max_depth (the
+ * ledger passes ion.py's MAX_NESTING, so what this writes also passes check_storable). */
+static PyObject *py_dumps(PyObject *self, PyObject *args) {
+    PyObject *value;
+    int max_depth = MAX_DEPTH;
+    if (!PyArg_ParseTuple(args, "O|i:dumps", &value, &max_depth)) return NULL;
+    if (max_depth > MAX_DEPTH) max_depth = MAX_DEPTH;
+    Writer w = {{0}, PyDict_New(), PyList_New(0), 0, max_depth};
     PyObject *out = NULL;
     if (!w.symbols || !w.order) goto done;
     int rc = w_value(&w, value);
@@ -526,7 +534,7 @@ done:
 }
 
 static PyMethodDef methods[] = {
-    {"dumps", py_dumps, METH_O,
+    {"dumps", py_dumps, METH_VARARGS,
      "Ion binary of a value as amazon.ion writes it, or None when amazon.ion must write it."},
     {NULL, NULL, 0, NULL},
 };

@@ -240,6 +240,19 @@ def check_decimal(value: Decimal, where: str = "document") -> None:
         )
 
 
+def dumps_storable(value: Any, where: str = "document") -> bytes:
+    """``check_storable`` then ``dumps``, in one pass where the compiled encoder can: what
+    it writes holds only 64-bit ints, decimals of at most 18 digits in decimal128's
+    exponent range and at most MAX_NESTING levels, so it passes the checks by
+    construction; anything else takes the two steps."""
+    if _compiled_dumps is not None:
+        encoded = _compiled_dumps(value, MAX_NESTING)
+        if encoded is not None:
+            return encoded
+    check_storable(value, where)
+    return pure_dumps(value)
+
+
 def dumps_text(value: Any) -> str:
     """Compact Ion text of ``value`` without the version marker."""
     try:

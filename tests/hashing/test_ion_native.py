@@ -166,3 +166,25 @@ def test_no_reference_growth() -> None:
         compiled(doc)
         compiled(declined)
     assert [sys.getrefcount(x) for x in (doc, declined, *doc.values(), "name")] == before
+
+
+@needs_core
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.one_of(ion_values, _plain))
+def test_what_dumps_storable_writes_at_once_passes_check_storable(value: Any) -> None:
+    assert compiled is not None
+    got = compiled(value, ion.MAX_NESTING)
+    if got is not None:
+        ion.check_storable(value)  # raises if the one-pass path let through a bad value
+        assert got == ion.pure_dumps(value)
+
+
+@needs_core
+def test_dumps_storable_refuses_what_check_storable_refuses() -> None:
+    deep: Any = {}
+    for _ in range(ion.MAX_NESTING + 1):
+        deep = {"a": deep}
+    for bad in (deep, {"d": Decimal("1E+999999")}, {"d": Decimal("1." + "1" * 40)}):
+        with pytest.raises(DataError):
+            ion.dumps_storable(bad)
