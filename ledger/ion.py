@@ -145,7 +145,7 @@ def _answering(value: Any) -> Any:
 # The compiled twin of dumps (ledger/_ion_native.c): the same bytes for the values the
 # ledger stores each commit; None for the rest, which amazon.ion writes.
 _ion_native = _native.load("ledger._ion_native")
-_compiled_dumps: Callable[[Any], bytes | None] | None = (
+_compiled_dumps: Callable[..., bytes | None] | None = (
     _ion_native.dumps if _ion_native is not None else None
 )
 
