@@ -19,7 +19,8 @@ _ROOT = Path(__file__).resolve().parent.parent
 
 
 def _labelled(row: Row, core: str) -> Row:
-    return dataclasses.replace(row, scenario=f"{row.scenario} [{core} core]")
+    note = f"[{core} core] {row.note}" if row.note else ""
+    return dataclasses.replace(row, scenario=f"{row.scenario} [{core} core]", note=note)
 
 
 def _pure(module: str, quick: bool) -> Row:
