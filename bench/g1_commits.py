@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 import ledger
+from bench.cores import both
 from bench.docs import as_json, documents
 from bench.fixtures import sqlite_connect
 from bench.stats import Row, rate
@@ -31,7 +32,7 @@ def _sqlite_run(path: Path, docs: list[dict]) -> int:
     return len(docs)
 
 
-def run(quick: bool = False) -> Row:
+def run_one(quick: bool = False) -> Row:
     n, repeat = (200, 3) if quick else (1000, 5)
     docs = documents(n)
     with tempfile.TemporaryDirectory() as tmp:
@@ -44,3 +45,7 @@ def run(quick: bool = False) -> Row:
         f"{ours.median:,.0f}/s ±{ours.spread:.0%}", f"{peer.median:,.0f}/s ±{peer.spread:.0%} (SQLite)",
         ratio, "≥ 0.8× SQLite", ratio >= 0.8,
     )
+
+
+def run(quick: bool = False) -> list[Row]:
+    return both(__name__, run_one, quick)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from bench.cores import both
 from bench.ionhash_bench import as_row
 from bench.ionhash_bench import run as _run
 from bench.stats import Row
 
 
-def run(quick: bool = False) -> Row:
+def run_one(quick: bool = False) -> Row:
     return as_row(_run(quick))
+
+
+def run(quick: bool = False) -> list[Row]:
+    return both(__name__, run_one, quick)

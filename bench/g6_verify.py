@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 
 import ledger
+from bench.cores import both
 from bench.fixtures import log, vehicles
 from bench.stats import Measure, Row
 
-TARGET = 20_000  # revisions/s
+TARGET = 60_000  # revisions/s
 
 
-def run(quick: bool = False) -> Row:
+def run_one(quick: bool = False) -> Row:
     n, repeat = (10_000, 2) if quick else (100_000, 3)
     title = f"full verify of a {n:,}-revision ledger"
     try:
@@ -40,6 +41,10 @@ def run(quick: bool = False) -> Row:
         f"≥ {TARGET:,} revisions/s", m.median >= TARGET,
         note=(
             f"{blocks:,} blocks of 40 revisions; 1M revisions would take "
-            f"{1e6 / m.median:,.0f} s at this rate (target < 50 s)"
+            f"{1e6 / m.median:,.0f} s at this rate (target < 17 s)"
         ),
     )
+
+
+def run(quick: bool = False) -> list[Row]:
+    return both(__name__, run_one, quick)

@@ -138,7 +138,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         "ratio": peer["median_us"] / ion_values["median_us"],
         "ratio_plain": peer["median_us"] / plain_values["median_us"],
         "ratio_per_repetition": {"min": per_repetition[0], "max": per_repetition[-1]},
-        "target_ratio": 10.0,
+        "target_ratio": 25.0,
     }
 
 

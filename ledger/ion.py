@@ -12,7 +12,7 @@ import datetime as _dt
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from amazon.ion.simple_types import (
 from amazon.ion.symbols import SymbolToken
 
 from ledger.errors import DataError
+from ledger.hashing import native as _native
 
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 ID_LENGTH = 22
@@ -142,8 +143,25 @@ def _answering(value: Any) -> Any:
     return value
 
 
+# The compiled twin of dumps (ledger/_ion_native.c): the same bytes for the values the
+# ledger stores each commit; None for the rest, which amazon.ion writes.
+_ion_native = _native.load("ledger._ion_native")
+_compiled_dumps: Callable[..., bytes | None] | None = (
+    _ion_native.dumps if _ion_native is not None else None
+)
+
+
 def dumps(value: Any) -> bytes:
     """Ion binary of ``value`` (Ion or plain Python)."""
+    if _compiled_dumps is not None:
+        compiled: bytes | None = _compiled_dumps(value)
+        if compiled is not None:
+            return compiled
+    return pure_dumps(value)
+
+
+def pure_dumps(value: Any) -> bytes:
+    """``dumps`` through amazon.ion alone (the specification of the compiled twin)."""
     try:
         encoded: bytes = simpleion.dumps(_answering(value), binary=True)
         return encoded
@@ -205,12 +223,35 @@ def _check_wide_int(value: int, where: str) -> None:
         )
 
 
+# decimal128's exponent range: amazon.ion's C writer loops forever (or frees twice) past it
+MIN_DECIMAL_EXPONENT, MAX_DECIMAL_EXPONENT = -6176, 6111
+
+
 def check_decimal(value: Decimal, where: str = "document") -> None:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and not MIN_DECIMAL_EXPONENT <= exponent <= MAX_DECIMAL_EXPONENT:
+        raise DataError(
+            f"{where} holds the decimal {value}, whose exponent is outside Ion's decimal128 "
+            f"range [{MIN_DECIMAL_EXPONENT}, {MAX_DECIMAL_EXPONENT}]: it cannot be stored"
+        )
     if value.is_finite() and len(value.as_tuple().digits) > MAX_DECIMAL_DIGITS:
         raise DataError(
             f"{where} holds the decimal {value}, which has more than "
             f"{MAX_DECIMAL_DIGITS} significant digits: it cannot be stored exactly"
         )
+
+
+def dumps_storable(value: Any, where: str = "document") -> bytes:
+    """``check_storable`` then ``dumps``, in one pass where the compiled encoder can: what
+    it writes holds only 64-bit ints, decimals of at most 18 digits in decimal128's
+    exponent range and at most MAX_NESTING levels, so it passes the checks by
+    construction; anything else takes the two steps."""
+    if _compiled_dumps is not None:
+        encoded = _compiled_dumps(value, MAX_NESTING)
+        if encoded is not None:
+            return encoded
+    check_storable(value, where)
+    return pure_dumps(value)
 
 
 def dumps_text(value: Any) -> str:

@@ -61,7 +61,23 @@ LAZY_COMMANDS = {
 def version_lines() -> list[str]:
     """What `ledger --version` prints.  Keep it cheap: a line added here (such as which
     core is in use) must not import the query engine."""
-    return [f"ledger, version {ledger.__version__}"]
+    return [f"ledger, version {ledger.__version__} ({core_name()} core)"]
+
+
+def core_name() -> str:
+    """``ledger.hashing.native.CORE_NAME``, found without importing the hashing package
+    (that loads amazon.ion): compiled when its build is there and not switched off."""
+    import os
+    from importlib.machinery import EXTENSION_SUFFIXES
+    from pathlib import Path
+
+    if os.environ.get("LEDGER_PURE_PYTHON", "") not in ("", "0"):
+        return "pure-Python"
+    if os.environ.get("LEDGER_NATIVE_DIR"):
+        return "compiled"
+    hashing = Path(ledger.__file__).parent / "hashing"
+    built = any((hashing / f"_native{suffix}").exists() for suffix in EXTENSION_SUFFIXES)
+    return "compiled" if built else "pure-Python"
 
 
 def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:

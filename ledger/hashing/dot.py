@@ -11,6 +11,7 @@ import hashlib
 from collections.abc import Iterable
 
 from ledger.errors import DataError
+from ledger.hashing import native as _native
 
 HASH_SIZE = 32
 
@@ -49,3 +50,9 @@ def fold(proof: Iterable[bytes], leaf: bytes) -> bytes:
     for h in proof:
         acc = dot(acc, h)
     return acc
+
+
+pure_dot, pure_fold = dot, fold
+if _native.core is not None:  # the compiled twin (ledger/hashing/_native.c)
+    dot = _native.core.dot
+    fold = _native.core.fold

@@ -50,6 +50,7 @@ from amazon.ion.simple_types import (
 from amazon.ion.symbols import SymbolToken
 
 from ledger.errors import DataError
+from ledger.hashing import native as _native
 
 
 class HashObject(Protocol):
@@ -669,3 +670,25 @@ def ion_hash(value: Any) -> bytes:
         return _sha256(_DISPATCH.get(type(value), _unknown)(value, _field_sha256)).digest()
     except (ValueError, OverflowError, RecursionError) as exc:  # lone surrogates, cycles
         raise DataError(f"cannot hash {type(value).__name__} as Ion: {exc}") from exc
+
+
+# --- the compiled twin ------------------------------------------------------------------
+# ledger/hashing/_native.c mirrors this module function for function; where it was built
+# (and LEDGER_PURE_PYTHON is unset) the public functions above are its.  The pure ones
+# stay reachable for the differential tests.
+pure_ion_hash = ion_hash
+pure_ion_hash_serialization = ion_hash_serialization
+pure_list_hash = list_hash
+
+if _native.core is not None:
+    _native_serialization = _native.core.ion_hash_serialization
+
+    def ion_hash_serialization(value: Any, hasher: Hasher = _field_sha256) -> bytes:  # noqa: F811
+        """``s(value)`` (the compiled core for SHA-256; other hashers run in Python)."""
+        if hasher is _field_sha256:
+            serialization: bytes = _native_serialization(value)
+            return serialization
+        return pure_ion_hash_serialization(value, hasher)
+
+    ion_hash = _native.core.ion_hash
+    list_hash = _native.core.list_hash

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ledger.errors import DataError
+from ledger.hashing import native as _native
 from ledger.hashing.dot import dot
 
 
@@ -25,6 +26,11 @@ def merkle_root(hashes: Sequence[bytes]) -> bytes:
             paired.append(level[-1])  # carried up unchanged
         level = paired
     return level[0]
+
+
+pure_merkle_root = merkle_root
+if _native.core is not None:  # the compiled twin (ledger/hashing/_native.c)
+    merkle_root = _native.core.merkle_root
 
 
 def merkle_proof(hashes: Sequence[bytes], index: int) -> list[bytes]:

@@ -530,8 +530,7 @@ class Transaction:
         parameter ``data`` came from), which the statement digest hashes too."""
         if ion.ion_type_of(data) is not ion.IonType.STRUCT or ion.is_null(data):
             raise DataError(f"a document must be a struct, got {type(data).__name__}")
-        ion.check_storable(data)
-        encoded = ion.dumps(data)
+        encoded = ion.dumps_storable(data)  # check_storable, then dumps
         if len(encoded) > self.limits.document_size:
             raise LimitExceededError(
                 f"document is {len(encoded)} bytes of Ion; the limit is {self.limits.document_size}"

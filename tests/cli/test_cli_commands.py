@@ -58,7 +58,10 @@ def test_python_dash_m_ledger_runs_the_group(tmp_path: Path) -> None:
 
 
 def test_version(run: Any) -> None:
-    assert run("--version").stdout == f"ledger, version {ledger.__version__}\n"
+    """It names the core in use (docs/native.md): compiled, or its pure-Python twin."""
+    from ledger.hashing.native import CORE_NAME
+
+    assert run("--version").stdout == f"ledger, version {ledger.__version__} ({CORE_NAME} core)\n"
 
 
 # -- execute --------------------------------------------------------------------------------

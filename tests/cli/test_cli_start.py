@@ -80,7 +80,9 @@ def test_execute_loads_no_shell_and_no_audit_side(tmp_path: Path) -> None:
 
 def test_version_hook_and_lazy_commands(run) -> None:  # type: ignore[no-untyped-def]
     result = run("--version")
-    assert result.stdout == f"ledger, version {ledger.__version__}\n"
+    from ledger.hashing.native import CORE_NAME  # what actually loads, in this process
+
+    assert result.stdout == f"ledger, version {ledger.__version__} ({CORE_NAME} core)\n"
     listed = run("--help").stdout
     for name in ("load", "verify", "get-digest", "export", "keygen", "create"):
         assert f"  {name} " in listed

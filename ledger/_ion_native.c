@@ -1,0 +1,607 @@
+/* The compiled twin of ledger/ion.py's `dumps`: the Ion binary of a value, byte for byte
+ * what amazon.ion's C writer produces for it (`simpleion.dumps(value, binary=True)`).
+ *
+ * It covers the values the ledger stores every commit: structs (dict, IonPyDict,
+ * IonPyStdDict), lists and tuples, strings, ints within 64 bits, finite floats, decimals
+ * of at most 34 digits, bools, None, bytes and timestamps of second precision or coarser.
+ * Anything else (annotations, symbols, typed nulls, sexps, clobs, wider ints, NaN, a
+ * timestamp with more than six fractional digits, ...) makes `dumps` return None and the
+ * caller use amazon.ion: so the twin never has to guess what amazon.ion would write.
+ * tests/test_ion_native.py compares the two on generated values and whole blocks.
+ *
+ * Layout (Ion 1.0 binary): the version marker, a local symbol table
+ * `$ion_symbol_table::{symbols:[...]}` holding the field names in order of first use
+ * (system symbols such as `name` keep their ids), then the value.  Containers are
+ * written body first and their header put in front, with the shortest length form.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <datetime.h>
+#include <stdint.h>
+#include <string.h>
+
+#define MAX_DEPTH 1000
+#define MIN_EXPONENT -6176 /* decimal128's range, as ion.py's check_decimal */
+#define MAX_EXPONENT 6111
+
+static PyTypeObject *T_Decimal, *T_Timestamp, *T_IonPyInt, *T_IonPyFloat, *T_IonPyDecimal,
+    *T_IonPyText, *T_IonPyBytes, *T_IonPyTimestamp, *T_IonPyList, *T_IonPyDict,
+    *T_IonPyStdDict, *T_IonPyBool;
+static PyObject *IT_STRING, *IT_BLOB, *IT_LIST, *S_ion_type, *S_ion_annotations, *S_store,
+    *S_precision, *S_fractional_precision, *S_fractional_seconds, *S_utcoffset, *decimal_str,
+    *system_symbols;
+
+typedef struct {
+    unsigned char *data;
+    Py_ssize_t len, cap;
+} Buf;
+
+static int reserve(Buf *b, Py_ssize_t extra) {
+    if (b->len + extra <= b->cap) return 0;
+    Py_ssize_t cap = b->cap ? b->cap : 512;
+    while (cap < b->len + extra) {
+        if (cap > PY_SSIZE_T_MAX / 2) { PyErr_NoMemory(); return -1; }
+        cap *= 2;
+    }
+    unsigned char *p = PyMem_Realloc(b->data, (size_t)cap);
+    if (!p) { PyErr_NoMemory(); return -1; }
+    b->data = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int put(Buf *b, const void *p, Py_ssize_t n) {
+    if (reserve(b, n) < 0) return -1;
+    if (n) memcpy(b->data + b->len, p, (size_t)n);
+    b->len += n;
+    return 0;
+}
+
+static int put1(Buf *b, unsigned char c) { return put(b, &c, 1); }
+
+/* Outcomes of a writer: written, not ours to write (amazon.ion's), or a Python error. */
+enum { OK = 0, DECLINE = 1, ERR = -1 };
+
+typedef struct {
+    Buf out;
+    PyObject *symbols;  /* str -> local symbol id (int) */
+    PyObject *order;    /* the local symbols in order of first use */
+    int depth, max_depth;
+} Writer;
+
+static int varuint_size(size_t n) {
+    int size = 1;
+    while (n >>= 7) size++;
+    return size;
+}
+
+static void write_varuint(unsigned char *p, size_t n, int size) {
+    for (int i = size - 1; i >= 0; i--) {
+        p[i] = n & 0x7F;
+        n >>= 7;
+    }
+    p[size - 1] |= 0x80;
+}
+
+static int put_varuint(Buf *b, size_t n) {
+    int size = varuint_size(n);
+    if (reserve(b, size) < 0) return -1;
+    write_varuint(b->data + b->len, n, size);
+    b->len += size;
+    return 0;
+}
+
+/* The type descriptor and length of the body written since `start`, put in front of it
+ * (one byte already reserved at start). */
+static int close_container(Buf *b, Py_ssize_t start, unsigned char type) {
+    size_t length = (size_t)(b->len - start - 1);
+    if (length < 14) {
+        b->data[start] = (unsigned char)(type | length);
+        return 0;
+    }
+    int size = varuint_size(length);
+    if (reserve(b, size) < 0) return -1;
+    memmove(b->data + start + 1 + size, b->data + start + 1, length);
+    b->data[start] = type | 0x0E;
+    write_varuint(b->data + start + 1, length, size);
+    b->len += size;
+    return 0;
+}
+
+/* A scalar's header: T|L, or T|14 and VarUInt(L). */
+static int put_header(Buf *b, unsigned char type, size_t length) {
+    if (length < 14) return put1(b, (unsigned char)(type | length));
+    if (put1(b, type | 0x0E) < 0) return -1;
+    return put_varuint(b, length);
+}
+
+/* Magnitude bytes, big-endian, fewest; `sign_room` keeps the top bit free for a sign. */
+static int magnitude_bytes(unsigned long long m, int sign_room, int negative, unsigned char *out) {
+    unsigned char tmp[9];
+    int n = 0;
+    while (m) {
+        tmp[n++] = m & 0xFF;
+        m >>= 8;
+    }
+    if (sign_room && n && (tmp[n - 1] & 0x80)) tmp[n++] = 0;
+    if (negative && n) tmp[n - 1] |= 0x80;
+    if (negative && !n) tmp[n++] = 0x80;
+    for (int i = 0; i < n; i++) out[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static int varint_bytes(long long v, unsigned char *out) {
+    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    unsigned char groups[12];
+    int count = 0;
+    groups[count++] = m & 0x7F;
+    m >>= 7;
+    while (m) {
+        groups[count++] = m & 0x7F;
+        m >>= 7;
+    }
+    if (groups[count - 1] & 0x40) groups[count++] = 0;
+    if (v < 0) groups[count - 1] |= 0x40;
+    groups[0] |= 0x80;
+    for (int i = 0; i < count; i++) out[i] = groups[count - 1 - i];
+    return count;
+}
+
+/* --- scalars ------------------------------------------------------------------------- */
+
+static int w_int(Writer *w, PyObject *v) {
+    int overflow;
+    long long n = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (n == -1 && PyErr_Occurred()) return ERR;
+    if (overflow) return DECLINE;  /* wider than 64 bits: amazon.ion's own path */
+    unsigned char bytes[9];
+    unsigned long long m = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
+    int size = magnitude_bytes(m, 0, 0, bytes);
+    if (put1(&w->out, (unsigned char)((n < 0 ? 0x30 : 0x20) | size)) < 0) return ERR;
+    return put(&w->out, bytes, size) < 0 ? ERR : OK;
+}
+
+static int w_float(Writer *w, double d) {
+    if (d != d) return DECLINE;
+    unsigned char packed[8];
+    if (PyFloat_Pack8(d, (char *)packed, 0) < 0) return ERR;
+    static const unsigned char zero8[8] = {0};
+    if (memcmp(packed, zero8, 8) == 0) return put1(&w->out, 0x40) < 0 ? ERR : OK;
+    if (put1(&w->out, 0x48) < 0) return ERR;
+    return put(&w->out, packed, 8) < 0 ? ERR : OK;
+}
+
+/* Decimal: VarInt(exponent) ‖ Int(coefficient), parsed from Decimal.__str__. */
+static int w_decimal(Writer *w, PyObject *v) {
+    PyObject *text = PyObject_CallOneArg(decimal_str, v);
+    if (!text) return ERR;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
+    if (!s) { Py_DECREF(text); return ERR; }
+    const char *p = s, *end = s + n;
+    int negative = 0, seen_point = 0, any = 0, digits = 0;
+    unsigned long long coefficient = 0;
+    long long fraction = 0, e = 0;
+    if (p < end && *p == '-') { negative = 1; p++; }
+    for (; p < end && ((*p >= '0' && *p <= '9') || *p == '.'); p++) {
+        if (*p == '.') { seen_point = 1; continue; }
+        any = 1;
+        if (seen_point) fraction++;
+        if (!digits && *p == '0') continue;
+        if (++digits > 18) break;
+        coefficient = coefficient * 10 + (unsigned)(*p - '0');
+    }
+    int ok = any && digits <= 18;  /* longer coefficients: amazon.ion's path (and its checks) */
+    if (ok && p < end) {
+        ok = (*p == 'E') && ++p < end;
+        int eneg = 0;
+        if (ok && (*p == '+' || *p == '-')) eneg = (*p++ == '-');
+        ok = ok && p < end;
+        for (; ok && p < end; p++) {
+            if (*p < '0' || *p > '9' || e > 1000000000LL) ok = 0;
+            else e = e * 10 + (*p - '0');
+        }
+        if (eneg) e = -e;
+    }
+    Py_DECREF(text);
+    if (!ok) return DECLINE;
+    long long exponent = e - fraction;
+    if (exponent < MIN_EXPONENT || exponent > MAX_EXPONENT) return DECLINE;
+    unsigned char body[32];
+    int size = 0;
+    if (negative || coefficient || exponent) {
+        size = varint_bytes(exponent, body);
+        size += magnitude_bytes(coefficient, 1, negative, body + size);
+    }
+    if (put_header(&w->out, 0x50, (size_t)size) < 0) return ERR;
+    return put(&w->out, body, size) < 0 ? ERR : OK;
+}
+
+static int w_text(Writer *w, PyObject *v) {
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(v, &n);
+    if (!s) {  /* a lone surrogate: amazon.ion raises its own error */
+        PyErr_Clear();
+        return DECLINE;
+    }
+    if (put_header(&w->out, 0x80, (size_t)n) < 0) return ERR;
+    return put(&w->out, s, n) < 0 ? ERR : OK;
+}
+
+static int w_bytes(Writer *w, PyObject *v) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(v, &view, PyBUF_SIMPLE) < 0) {
+        PyErr_Clear();
+        return DECLINE;
+    }
+    int rc = put_header(&w->out, 0xA0, (size_t)view.len) < 0 ||
+                     put(&w->out, view.buf, view.len) < 0
+                 ? ERR
+                 : OK;
+    PyBuffer_Release(&view);
+    return rc;
+}
+
+/* An optional int attribute: OK and *out set, DECLINE when None, ERR. */
+static int int_attr(PyObject *v, PyObject *name, long long *out, int *none) {
+    PyObject *a = PyObject_GetAttr(v, name);
+    if (!a) return ERR;
+    *none = a == Py_None;
+    if (!*none) *out = PyLong_AsLongLong(a);
+    Py_DECREF(a);
+    return !*none && *out == -1 && PyErr_Occurred() ? ERR : OK;
+}
+
+/* Timestamps: VarInt(offset) (0xC0 unknown), UTC year ... second, fraction. */
+static int w_timestamp(Writer *w, PyObject *v, int plain) {
+    long long precision = 4, digits = 6;
+    int unset_precision = 1, no_digits = 0;
+    if (!plain) {
+        if (int_attr(v, S_precision, &precision, &unset_precision) < 0) return ERR;
+        if (int_attr(v, S_fractional_precision, &digits, &no_digits) < 0) return ERR;
+        if (unset_precision || no_digits || precision < 0 || precision > 4 || digits < 0 ||
+            digits > 6)
+            return DECLINE;
+        PyObject *seconds = PyObject_GetAttr(v, S_fractional_seconds);
+        if (!seconds) return ERR;
+        int simple = seconds == Py_None;
+        if (!simple) {  /* more digits than the microseconds hold: amazon.ion's path */
+            PyObject *t = PyObject_CallMethod(seconds, "as_tuple", NULL);
+            PyObject *exp = t ? PyObject_GetAttrString(t, "exponent") : NULL;
+            simple = exp && PyLong_Check(exp) && PyLong_AsLongLong(exp) >= -6;
+            Py_XDECREF(exp);
+            Py_XDECREF(t);
+            if (PyErr_Occurred()) { Py_DECREF(seconds); return ERR; }
+        }
+        Py_DECREF(seconds);
+        if (!simple) return DECLINE;
+    }
+    long long year = PyDateTime_GET_YEAR(v);
+    long long month = PyDateTime_GET_MONTH(v), day = PyDateTime_GET_DAY(v);
+    long long hour = PyDateTime_DATE_GET_HOUR(v), minute = PyDateTime_DATE_GET_MINUTE(v);
+    long long second = PyDateTime_DATE_GET_SECOND(v), micro = PyDateTime_DATE_GET_MICROSECOND(v);
+    unsigned char body[40];
+    int n = 0;
+    PyObject *tz = PyDateTime_DATE_GET_TZINFO(v);
+    if (tz == PyDateTime_TimeZone_UTC) {
+        body[n++] = 0x80;
+    } else if (tz == Py_None) {
+        body[n++] = 0xC0;
+    } else {
+        return DECLINE;  /* other offsets: amazon.ion converts the fields to UTC itself */
+    }
+    if (precision < 4 && tz != Py_None) return DECLINE;
+    if (year >= 128) body[n++] = (unsigned char)(year >> 7);
+    body[n++] = (unsigned char)((year & 0x7F) | 0x80);
+    if (precision >= 1) body[n++] = (unsigned char)(month | 0x80);
+    if (precision >= 2) body[n++] = (unsigned char)(day | 0x80);
+    if (precision >= 3) {
+        body[n++] = (unsigned char)(hour | 0x80);
+        body[n++] = (unsigned char)(minute | 0x80);
+    }
+    if (precision >= 4) {
+        body[n++] = (unsigned char)(second | 0x80);
+        if (digits > 0) {
+            static const long long pow10[] = {1, 10, 100, 1000, 10000, 100000, 1000000};
+            n += varint_bytes(-digits, body + n);
+            n += magnitude_bytes((unsigned long long)(micro / pow10[6 - digits]), 1, 0, body + n);
+        }
+    }
+    if (put_header(&w->out, 0x60, (size_t)n) < 0) return ERR;
+    return put(&w->out, body, n) < 0 ? ERR : OK;
+}
+
+/* --- containers ------------------------------------------------------------------------ */
+
+static int w_value(Writer *w, PyObject *v);
+
+/* A field name's symbol id: a system symbol's, or the next local one. */
+static int w_field_name(Writer *w, PyObject *name) {
+    if (!PyUnicode_Check(name)) return DECLINE;
+    PyObject *sid = PyDict_GetItemWithError(system_symbols, name);
+    if (!sid && !PyErr_Occurred()) sid = PyDict_GetItemWithError(w->symbols, name);
+    if (!sid) {
+        if (PyErr_Occurred()) return ERR;
+        PyObject *next = PyLong_FromSsize_t(10 + PyList_GET_SIZE(w->order));
+        if (!next || PyDict_SetItem(w->symbols, name, next) < 0 ||
+            PyList_Append(w->order, name) < 0) {
+            Py_XDECREF(next);
+            return ERR;
+        }
+        sid = next;
+        Py_DECREF(next);  /* the dict holds it */
+    }
+    return put_varuint(&w->out, PyLong_AsSize_t(sid)) < 0 ? ERR : OK;
+}
+
+static int enter(Writer *w) {
+    if (++w->depth > w->max_depth) {
+        w->depth--;
+        return DECLINE;  /* amazon.ion's path raises its own error */
+    }
+    return OK;
+}
+
+static int w_field(Writer *w, PyObject *name, PyObject *value) {
+    int rc = w_field_name(w, name);
+    return rc != OK ? rc : w_value(w, value);
+}
+
+static int w_dict(Writer *w, PyObject *v) {
+    int rc = enter(w);
+    if (rc != OK) return rc;
+    Py_ssize_t start = w->out.len, pos = 0;
+    if (put1(&w->out, 0) < 0) return ERR;
+    PyObject *name, *value;
+    while (rc == OK && PyDict_Next(v, &pos, &name, &value)) {
+        Py_INCREF(name);
+        Py_INCREF(value);
+        rc = w_field(w, name, value);
+        Py_DECREF(name);
+        Py_DECREF(value);
+    }
+    w->depth--;
+    if (rc == OK && close_container(&w->out, start, 0xD0) < 0) rc = ERR;
+    return rc;
+}
+
+static int w_ion_dict(Writer *w, PyObject *v) {
+    PyObject *store = PyObject_GetAttr(v, S_store);
+    if (!store) return ERR;
+    int rc = PyDict_Check(store) ? enter(w) : DECLINE;
+    if (rc != OK) {
+        Py_DECREF(store);
+        return rc;
+    }
+    Py_ssize_t start = w->out.len, pos = 0;
+    if (put1(&w->out, 0) < 0) rc = ERR;
+    PyObject *name, *values;
+    while (rc == OK && PyDict_Next(store, &pos, &name, &values)) {
+        if (!PyList_Check(values)) {
+            rc = DECLINE;
+            break;
+        }
+        Py_INCREF(name);
+        Py_INCREF(values);
+        for (Py_ssize_t i = 0; rc == OK && i < PyList_GET_SIZE(values); i++) {
+            PyObject *value = PyList_GET_ITEM(values, i);
+            Py_INCREF(value);
+            rc = w_field(w, name, value);
+            Py_DECREF(value);
+        }
+        Py_DECREF(name);
+        Py_DECREF(values);
+    }
+    Py_DECREF(store);
+    w->depth--;
+    if (rc == OK && close_container(&w->out, start, 0xD0) < 0) rc = ERR;
+    return rc;
+}
+
+static int w_list(Writer *w, PyObject *v) {
+    int rc = enter(w);
+    if (rc != OK) return rc;
+    Py_ssize_t start = w->out.len;
+    if (put1(&w->out, 0) < 0) return ERR;
+    Py_ssize_t n = PyList_Check(v) ? PyList_GET_SIZE(v) : PyTuple_GET_SIZE(v);
+    for (Py_ssize_t i = 0; rc == OK && i < n; i++) {
+        if (PyList_Check(v) && i >= PyList_GET_SIZE(v)) break;
+        PyObject *item = PyList_Check(v) ? PyList_GET_ITEM(v, i) : PyTuple_GET_ITEM(v, i);
+        Py_INCREF(item);
+        rc = w_value(w, item);
+        Py_DECREF(item);
+    }
+    w->depth--;
+    if (rc == OK && close_container(&w->out, start, 0xB0) < 0) rc = ERR;
+    return rc;
+}
+
+/* An amazon.ion value (or the ledger's answering subclasses): only unannotated ones of
+ * the expected Ion type; everything else is amazon.ion's to write. */
+static int plain_ion(PyObject *v, PyObject *expected) {
+    PyObject *annotations = PyObject_GetAttr(v, S_ion_annotations);
+    if (!annotations) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return ERR;
+        PyErr_Clear();
+        return OK;  /* a plain subclass */
+    }
+    int annotated = PyObject_IsTrue(annotations);
+    Py_DECREF(annotations);
+    if (annotated) return annotated < 0 ? ERR : DECLINE;
+    if (!expected) return OK;
+    PyObject *t = PyObject_GetAttr(v, S_ion_type);
+    if (!t) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) return ERR;
+        PyErr_Clear();
+        return OK;
+    }
+    int same = t == expected;
+    Py_DECREF(t);
+    return same ? OK : DECLINE;
+}
+
+static int w_value(Writer *w, PyObject *v) {
+    PyTypeObject *t = Py_TYPE(v);
+    if (t == &PyUnicode_Type) return w_text(w, v);
+    if (t == &PyDict_Type) return w_dict(w, v);
+    if (t == &PyLong_Type) return w_int(w, v);
+    if (v == Py_None) return put1(&w->out, 0x0F) < 0 ? ERR : OK;
+    if (t == &PyBool_Type) return put1(&w->out, v == Py_True ? 0x11 : 0x10) < 0 ? ERR : OK;
+    if (t == &PyList_Type || t == &PyTuple_Type) return w_list(w, v);
+    if (t == &PyFloat_Type) return w_float(w, PyFloat_AS_DOUBLE(v));
+    if (t == T_Decimal) return w_decimal(w, v);
+    if (t == &PyBytes_Type) return w_bytes(w, v);
+    if (t == T_Timestamp) return w_timestamp(w, v, 0);
+    if (t == PyDateTimeAPI->DateTimeType) return w_timestamp(w, v, 1);
+    /* subclasses: amazon.ion's values and the ledger's answering types */
+    if (t == T_IonPyDict) {
+        int rc = plain_ion(v, NULL);
+        return rc != OK ? rc : w_ion_dict(w, v);
+    }
+    if (t == T_IonPyBool) return DECLINE;
+    int rc;
+    if (PyUnicode_Check(v)) return (rc = plain_ion(v, IT_STRING)) != OK ? rc : w_text(w, v);
+    if (PyLong_Check(v)) return (rc = plain_ion(v, NULL)) != OK ? rc : w_int(w, v);
+    if (PyFloat_Check(v))
+        return (rc = plain_ion(v, NULL)) != OK ? rc : w_float(w, PyFloat_AS_DOUBLE(v));
+    if (PyObject_TypeCheck(v, T_Decimal)) return (rc = plain_ion(v, NULL)) != OK ? rc : w_decimal(w, v);
+    if (PyBytes_Check(v)) return (rc = plain_ion(v, IT_BLOB)) != OK ? rc : w_bytes(w, v);
+    if (PyList_Check(v)) return (rc = plain_ion(v, IT_LIST)) != OK ? rc : w_list(w, v);
+    if (PyDict_Check(v)) return (rc = plain_ion(v, NULL)) != OK ? rc : w_dict(w, v);
+    if (t == T_IonPyTimestamp) return (rc = plain_ion(v, NULL)) != OK ? rc : w_timestamp(w, v, 0);
+    return DECLINE;
+}
+
+/* --- public ------------------------------------------------------------------------------ */
+
+static const unsigned char IVM[] = {0xE0, 0x01, 0x00, 0xEA};
+
+/* IVM ‖ $ion_symbol_table::{symbols:[...]} (when any) ‖ value. */
+static PyObject *assemble(Writer *w) {
+    Buf table = {0};
+    Py_ssize_t count = PyList_GET_SIZE(w->order);
+    PyObject *out = NULL;
+    if (put(&table, IVM, 4) < 0) goto done;
+    if (count) {
+        Py_ssize_t wrapper = table.len;
+        if (put1(&table, 0) < 0 || put1(&table, 0x81) < 0 || put1(&table, 0x83) < 0) goto done;
+        Py_ssize_t st = table.len;
+        if (put1(&table, 0) < 0 || put1(&table, 0x87) < 0) goto done;
+        Py_ssize_t list = table.len;
+        if (put1(&table, 0) < 0) goto done;
+        for (Py_ssize_t i = 0; i < count; i++) {
+            Py_ssize_t n;
+            const char *s = PyUnicode_AsUTF8AndSize(PyList_GET_ITEM(w->order, i), &n);
+            if (!s || put_header(&table, 0x80, (size_t)n) < 0 || put(&table, s, n) < 0) goto done;
+        }
+        if (close_container(&table, list, 0xB0) < 0 || close_container(&table, st, 0xD0) < 0 ||
+            close_container(&table, wrapper, 0xE0) < 0)
+            goto done;
+    }
+    out = PyBytes_FromStringAndSize(NULL, table.len + w->out.len);
+    if (out) {
+        memcpy(PyBytes_AS_STRING(out), table.data, (size_t)table.len);
+        memcpy(PyBytes_AS_STRING(out) + table.len, w->out.data, (size_t)w->out.len);
+    }
+done:
+    PyMem_Free(table.data);
+    return out;
+}
+
+/* dumps(value, max_depth=1000): None when a container nests deeper than max_depth (the
+ * ledger passes ion.py's MAX_NESTING, so what this writes also passes check_storable). */
+static PyObject *py_dumps(PyObject *self, PyObject *args) {
+    PyObject *value;
+    int max_depth = MAX_DEPTH;
+    if (!PyArg_ParseTuple(args, "O|i:dumps", &value, &max_depth)) return NULL;
+    if (max_depth > MAX_DEPTH) max_depth = MAX_DEPTH;
+    Writer w = {{0}, PyDict_New(), PyList_New(0), 0, max_depth};
+    PyObject *out = NULL;
+    if (!w.symbols || !w.order) goto done;
+    int rc = w_value(&w, value);
+    if (rc == ERR) goto done;
+    if (rc == DECLINE) {
+        Py_INCREF(Py_None);
+        out = Py_None;
+        goto done;
+    }
+    out = assemble(&w);
+done:
+    PyMem_Free(w.out.data);
+    Py_XDECREF(w.symbols);
+    Py_XDECREF(w.order);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"dumps", py_dumps, METH_VARARGS,
+     "Ion binary of a value as amazon.ion writes it, or None when amazon.ion must write it."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "ledger._ion_native",
+                                    "The compiled twin of ledger.ion.dumps.", -1, methods};
+
+static int import_type(PyTypeObject **out, const char *module_name, const char *name) {
+    PyObject *m = PyImport_ImportModule(module_name);
+    if (!m) return -1;
+    PyObject *t = PyObject_GetAttrString(m, name);
+    Py_DECREF(m);
+    if (!t || !PyType_Check(t)) {
+        Py_XDECREF(t);
+        if (!PyErr_Occurred()) PyErr_Format(PyExc_ImportError, "%s.%s is not a type", module_name, name);
+        return -1;
+    }
+    *out = (PyTypeObject *)t;
+    return 0;
+}
+
+static int intern(PyObject **out, const char *s) {
+    *out = PyUnicode_InternFromString(s);
+    return *out ? 0 : -1;
+}
+
+PyMODINIT_FUNC PyInit__ion_native(void) {
+    PyDateTime_IMPORT;
+    if (!PyDateTimeAPI) return NULL;
+    const char *st = "amazon.ion.simple_types";
+    if (import_type(&T_Decimal, "decimal", "Decimal") < 0 ||
+        import_type(&T_Timestamp, "amazon.ion.core", "Timestamp") < 0 ||
+        import_type(&T_IonPyInt, st, "IonPyInt") < 0 || import_type(&T_IonPyBool, st, "IonPyBool") < 0 ||
+        import_type(&T_IonPyFloat, st, "IonPyFloat") < 0 ||
+        import_type(&T_IonPyDecimal, st, "IonPyDecimal") < 0 ||
+        import_type(&T_IonPyText, st, "IonPyText") < 0 ||
+        import_type(&T_IonPyBytes, st, "IonPyBytes") < 0 ||
+        import_type(&T_IonPyTimestamp, st, "IonPyTimestamp") < 0 ||
+        import_type(&T_IonPyList, st, "IonPyList") < 0 ||
+        import_type(&T_IonPyDict, st, "IonPyDict") < 0 ||
+        import_type(&T_IonPyStdDict, st, "IonPyStdDict") < 0)
+        return NULL;
+    decimal_str = PyObject_GetAttrString((PyObject *)T_Decimal, "__str__");
+    PyObject *core = PyImport_ImportModule("amazon.ion.core");
+    PyObject *ion_type = core ? PyObject_GetAttrString(core, "IonType") : NULL;
+    Py_XDECREF(core);
+    if (!decimal_str || !ion_type) return NULL;
+    IT_STRING = PyObject_GetAttrString(ion_type, "STRING");
+    IT_BLOB = PyObject_GetAttrString(ion_type, "BLOB");
+    IT_LIST = PyObject_GetAttrString(ion_type, "LIST");
+    Py_DECREF(ion_type);
+    if (!IT_STRING || !IT_BLOB || !IT_LIST) return NULL;
+    if (intern(&S_ion_type, "ion_type") < 0 || intern(&S_ion_annotations, "ion_annotations") < 0 ||
+        intern(&S_store, "_IonPyDict__store") < 0 || intern(&S_precision, "precision") < 0 ||
+        intern(&S_fractional_precision, "fractional_precision") < 0 ||
+        intern(&S_fractional_seconds, "fractional_seconds") < 0 ||
+        intern(&S_utcoffset, "utcoffset") < 0)
+        return NULL;
+    static const char *system[] = {"$ion", "$ion_1_0", "$ion_symbol_table", "name", "version",
+                                   "imports", "symbols", "max_id", "$ion_shared_symbol_table"};
+    system_symbols = PyDict_New();
+    if (!system_symbols) return NULL;
+    for (int i = 0; i < 9; i++) {
+        PyObject *sid = PyLong_FromLong(i + 1);
+        int rc = sid ? PyDict_SetItemString(system_symbols, system[i], sid) : -1;
+        Py_XDECREF(sid);
+        if (rc < 0) return NULL;
+    }
+    return PyModule_Create(&module);
+}
