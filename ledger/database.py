@@ -23,8 +23,9 @@ from ledger.proof.export import ExportResult
 from ledger.proof.signing import SavedDigest
 from ledger.proof.verify import Progress, VerifyReport
 from ledger.query.context import BlockAddress
+from ledger.storage import open_store, store_name
 from ledger.storage.kv import ReadTxn
-from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
+from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE
 
 T = TypeVar("T")
 MEMORY = ":memory:"
@@ -57,11 +58,10 @@ class Ledger:
         if text == MEMORY:
             self._tempdir = tempfile.mkdtemp(prefix="ledger-")
             text = os.path.join(self._tempdir, "memory.ledger")
-        self.path = text
-        self._store = LmdbStore(text, readonly=readonly, map_size=map_size)
+        self._store = open_store(text, readonly=readonly, map_size=map_size)
+        self.path = self._store.path  # a URL without its password
         try:
-            name = os.path.splitext(os.path.basename(os.path.abspath(text)))[0]
-            self.journal = Journal(self._store, limits, name=name)
+            self.journal = Journal(self._store, limits, name=store_name(text))
         except BaseException:
             self._store.close()
             raise
@@ -197,6 +197,9 @@ def connect(
 ) -> Ledger:
     """Open the ledger at ``path`` (a directory), creating it if missing.
 
-    ``":memory:"`` gives a throwaway ledger in a temporary directory, removed on close.
+    ``path`` may also be a PostgreSQL URL, ``postgresql://user@host:5432/db?ledger=name``
+    (docs/postgres.md): the ledger lives in that database, shared by every process
+    that opens the URL.  ``":memory:"`` gives a throwaway ledger in a temporary
+    directory, removed on close.
     """
     return Ledger(path, readonly=readonly, limits=limits, map_size=map_size)
