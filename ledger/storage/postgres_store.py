@@ -294,6 +294,7 @@ class PostgresStore(KVStore):
         self._cache: OrderedDict[tuple[int, bytes], bytes] = OrderedDict()
         self._cache_lock = threading.Lock()
         self._closed = False
+        self._prepare_schema()  # one direct connection: a bad password fails at once
         self._pool = pool_module.ConnectionPool(
             self.url.conninfo,
             min_size=self.url.pool_min,
@@ -302,42 +303,43 @@ class PostgresStore(KVStore):
             open=False,
             name=f"ledger-{self.url.name}",
         )
-        try:
-            self._pool.open(wait=True, timeout=self.url.retry_seconds)
-        except pool_module.PoolTimeout as exc:
-            self._pool.close()
-            raise StorageError(f"cannot connect to {self.path}: {_last_error(self._pool, exc)}") from None
-        try:
-            self._prepare_schema()
-        except BaseException:
-            self._pool.close()
-            raise
+        self._pool.open(wait=False)
         self._group = GroupWriter(lambda fn: self.write(fn))
 
     # -- schema ------------------------------------------------------------------
     def _prepare_schema(self) -> None:
+        psycopg = self._psycopg
+        try:
+            conn = psycopg.connect(self.url.conninfo, autocommit=True)
+        except psycopg.Error as exc:  # libpq's messages never include the password
+            raise StorageError(f"cannot connect to {self.path}: {str(exc).strip()}") from None
+        try:
+            self._create_schema(conn)
+        finally:
+            conn.close()
+
+    def _create_schema(self, conn: Any) -> None:
         s = self.url.schema
-        with self._connection() as conn:
-            found = conn.execute(
-                "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'tip'",
-                (s,),
-            ).fetchone()
-            if found is not None:
-                return
-            if self.readonly:
-                raise StorageError(f"{self.path} is not a ledger (no schema {s})")
-            with conn.transaction():
-                # two processes creating one ledger at once: the second waits, then finds it
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (s,))
-                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
-                conn.execute(
-                    f"CREATE TABLE IF NOT EXISTS {s}.kv (db smallint NOT NULL, k bytea NOT NULL, "
-                    "v bytea NOT NULL, PRIMARY KEY (db, k))"
-                )
-                conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.commits (token uuid PRIMARY KEY, "
-                             "at timestamptz NOT NULL DEFAULT now())")
-                conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.tip (id int PRIMARY KEY, commits bigint NOT NULL)")
-                conn.execute(f"INSERT INTO {s}.tip VALUES (1, 0) ON CONFLICT DO NOTHING")
+        found = conn.execute(
+            "SELECT 1 FROM information_schema.tables WHERE table_schema = %s AND table_name = 'tip'",
+            (s,),
+        ).fetchone()
+        if found is not None:
+            return
+        if self.readonly:
+            raise StorageError(f"{self.path} is not a ledger (no schema {s})")
+        with conn.transaction():
+            # two processes creating one ledger at once: the second waits, then finds it
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (s,))
+            conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+            conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {s}.kv (db smallint NOT NULL, k bytea NOT NULL, "
+                "v bytea NOT NULL, PRIMARY KEY (db, k))"
+            )
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.commits (token uuid PRIMARY KEY, "
+                         "at timestamptz NOT NULL DEFAULT now())")
+            conn.execute(f"CREATE TABLE IF NOT EXISTS {s}.tip (id int PRIMARY KEY, commits bigint NOT NULL)")
+            conn.execute(f"INSERT INTO {s}.tip VALUES (1, 0) ON CONFLICT DO NOTHING")
 
     # -- connections -----------------------------------------------------------------
     def _connection(self) -> Any:
