@@ -23,6 +23,7 @@ import click
 
 from ledger import ion
 from ledger.cli.errors import EXIT_VERIFY, CliFailure, reported
+from ledger.cli.options import LedgerLocation
 from ledger.errors import DataError, VerificationError
 from ledger.proof import export as export_mod
 from ledger.proof import proofs, signing
@@ -111,7 +112,7 @@ class _Timestamp(click.ParamType):
 
 ADDRESS = _IonAddress()
 TIMESTAMP = _Timestamp()
-LEDGER_PATH = click.Path(exists=True, file_okay=False)
+LEDGER_PATH = LedgerLocation(exists=True, file_okay=False)
 
 
 def _load_digest(path: str | None, public_key: str | None) -> signing.SavedDigest | None:
@@ -422,7 +423,8 @@ def import_command(directory: str, path: str) -> None:
     created = export_mod.import_export(directory, path)
     with _open(created) as db:
         digest = db.digest()
-    _emit({"Ledger": created, **signing.qldb_digest_json(digest.digest, digest.tip)})
+        shown = db.path  # a URL without its password
+    _emit({"Ledger": shown, **signing.qldb_digest_json(digest.digest, digest.tip)})
 
 
 @click.command("verify-export")

@@ -22,6 +22,7 @@ from ledger import ion
 from ledger.cli import config, explore, journal_commands
 from ledger.cli.batch import run_batch
 from ledger.cli.buffer import split_statements
+from ledger.cli.copy_command import copy_command
 from ledger.cli.errors import reported
 from ledger.cli.options import (
     emit,
@@ -232,6 +233,7 @@ def tables(path: str, fmt: str) -> None:
 
 
 journal_commands.register(cli)
+cli.add_command(copy_command)
 
 
 def main() -> None:

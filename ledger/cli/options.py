@@ -17,6 +17,7 @@ import ledger
 from ledger.cli.errors import CliFailure, reported
 from ledger.cli.output import FORMATS, render
 from ledger.database import MEMORY, Ledger
+from ledger.storage import is_url, store_name
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,12 +35,21 @@ def format_option(default: str = "ion") -> Callable[[F], F]:
     )
 
 
+class LedgerLocation(click.Path):
+    """A ledger directory, or a ``postgresql://`` URL (which skips the file checks)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and is_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
 def ledger_argument(required: bool = True) -> Callable[[F], F]:
-    """The ledger directory, ``PATH``."""
+    """The ledger directory (or PostgreSQL URL), ``PATH``."""
     return click.argument(
         "path",
         required=required,
-        type=click.Path(file_okay=False, path_type=str),
+        type=LedgerLocation(file_okay=False, path_type=str),
         metavar="PATH" if required else "[PATH]",
     )
 
@@ -56,7 +66,7 @@ def yes_option(fn: F) -> F:
 @contextmanager
 def open_ledger(path: str, *, create: bool) -> Iterator[Ledger]:
     """The ledger at ``path``; a missing one is created only when ``create``."""
-    if not create and path != MEMORY and not os.path.isdir(path):
+    if not create and path != MEMORY and not is_url(path) and not os.path.isdir(path):
         raise CliFailure(f"no ledger at {path}")
     with reported():
         db = ledger.connect(path, readonly=not create)
@@ -75,5 +85,7 @@ def ledger_name(path: str) -> str:
     """What the prompt calls a ledger: its directory name without ``.ledger``."""
     if path == MEMORY:
         return "memory"
+    if is_url(path):
+        return store_name(path)
     base = os.path.basename(os.path.normpath(path))
     return base[: -len(".ledger")] if base.endswith(".ledger") and len(base) > 7 else base

@@ -467,6 +467,13 @@ class PostgresStore(KVStore):
             )
             return int(cur.rowcount)
 
+    def drop(self) -> None:
+        """Remove this ledger (its schema) from the database, for good."""
+        with self._connection() as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {self.url.schema} CASCADE")
+        with self._cache_lock:
+            self._cache.clear()
+
     # -- waiting for commits ----------------------------------------------------------
     def watch(self) -> Watch:
         return _NotifyWatch(self)
