@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from ledger.cursor import Cursor
-from ledger.errors import InterfaceError, OccConflictError
+from ledger.errors import ConnectionLostError, InterfaceError, OccConflictError
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
@@ -86,7 +86,8 @@ class Ledger:
         retries: int = 4,
         backoff: float = 0.01,
     ) -> T:
-        """Run ``fn(tx)`` in a transaction, retrying it on OCC conflicts (as QLDB drivers do).
+        """Run ``fn(tx)`` in a transaction, retrying it on OCC conflicts (as QLDB drivers do)
+        and when a PostgreSQL server went away before the transaction committed.
 
         Backoff is exponential with full jitter, starting at ``backoff`` seconds.
         """
@@ -95,7 +96,7 @@ class Ledger:
             try:
                 with self.transaction() as tx:
                     return fn(tx)
-            except OccConflictError:
+            except (OccConflictError, ConnectionLostError):
                 if attempt >= retries:
                     raise
                 time.sleep(random.uniform(0, backoff * (2**attempt)))

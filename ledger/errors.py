@@ -48,6 +48,11 @@ class StorageError(OperationalError):
     """The storage layer failed (disk full, unreadable file, foreign format)."""
 
 
+class ConnectionLostError(StorageError):
+    """The database server went away during a transaction that had not committed
+    (a restart or a failover): nothing of it was written, so it can be run again."""
+
+
 class IntegrityError(DatabaseError):
     """A constraint of the data model was violated."""
 
@@ -167,6 +172,7 @@ __all__ = [
     "TransactionExpiredError",
     "LimitExceededError",
     "StorageError",
+    "ConnectionLostError",
     "IntegrityError",
     "InternalError",
     "ProgrammingError",

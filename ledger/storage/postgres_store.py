@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from ledger.errors import StorageError
+from ledger.errors import ConnectionLostError, StorageError
 from ledger.storage.group import GroupWriter
 from ledger.storage.kv import DBS, KVStore, ReadTxn, Watch, WriteTxn
 
@@ -124,12 +124,10 @@ class _PgRead(ReadTxn):
         cached = self._store.cached(ident, key)
         if cached is not None:
             return cached
-        row = self._conn.execute(
-            f"SELECT v FROM {self._kv} WHERE db = %s AND k = %s", (ident, key)
-        ).fetchone()
-        if row is None:
+        rows = self._query(f"SELECT v FROM {self._kv} WHERE db = %s AND k = %s", (ident, key))
+        if not rows:
             return None
-        value = bytes(row[0])
+        value = bytes(rows[0][0])
         if ident in _IMMUTABLE:
             self._store.remember(ident, key, value)
         return value
@@ -177,7 +175,16 @@ class _PgRead(ReadTxn):
             params.append(stop)  # type: ignore[arg-type]
         order = "DESC" if reverse else "ASC"
         sql = f"SELECT k, v FROM {self._kv} WHERE {' AND '.join(where)} ORDER BY k {order} LIMIT {limit}"
-        return [(bytes(k), bytes(v)) for k, v in self._conn.execute(sql, params)]
+        return [(bytes(k), bytes(v)) for k, v in self._query(sql, params)]
+
+    def _query(self, sql: str, params: Any) -> list[Any]:
+        try:
+            return list(self._conn.execute(sql, params).fetchall())
+        except self._store.lost_errors as exc:
+            raise ConnectionLostError(
+                f"lost the connection to {self._store.path} in a transaction that had not "
+                f"committed; nothing was written (run it again): {str(exc).strip()}"
+            ) from None
 
     def close(self) -> None:
         if not self._closed:
@@ -288,6 +295,7 @@ class PostgresStore(KVStore):
 
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self._psycopg, pool_module = _psycopg()
+        self.lost_errors = (self._psycopg.OperationalError,)
         self.url = PostgresUrl(url)
         self.path = self.url.display
         self.readonly = readonly
@@ -404,8 +412,8 @@ class PostgresStore(KVStore):
                 if self._committed(token, deadline):
                     return unknown.result
                 error: BaseException = unknown.error
-            except self._psycopg.OperationalError as exc:  # before COMMIT: nothing written
-                error = exc
+            except (self._psycopg.OperationalError, ConnectionLostError) as exc:
+                error = exc  # lost before the COMMIT: nothing written, run it again
             if time.monotonic() + delay > deadline:
                 raise StorageError(f"write to {self.path} failed: {error}") from None
             time.sleep(delay)  # the server restarting or a standby being promoted
