@@ -150,3 +150,49 @@ def start_server(extra_conf: tuple[str, ...] = ()) -> PgServer:
         server.remove()
         raise
     return server
+
+
+# -- a primary and a synchronous standby (streaming replication) --------------------------------
+REPLICATION_CONF = ("wal_level=replica", "max_wal_senders=5", "hot_standby=on", "wal_keep_size=64MB")
+
+
+def start_standby(primary: PgServer) -> PgServer:
+    """A hot standby of ``primary``, streaming from it, named ``standby1`` (the primary's
+    synchronous standby: a commit is acknowledged once the standby has it on disk)."""
+    root = Path(tempfile.mkdtemp(prefix="ledger-pg-standby-"))
+    os.chmod(root, 0o755)
+    _chown(root, primary.user)
+    standby = PgServer(primary.bin, root, free_port(), primary.user, ())
+    standby._pg("pg_basebackup", "-D", str(standby.data), "-h", str(primary.root),
+                "-p", str(primary.port), "-U", "postgres", "-X", "stream", "-R", "--no-sync",
+                "--checkpoint=fast")
+    conninfo = (f"host={primary.root} port={primary.port} user=postgres "
+                "application_name=standby1")
+    with open(standby.data / "postgresql.auto.conf", "a") as f:
+        f.write(f"primary_conninfo = '{conninfo}'\n")
+    standby.start()
+    # from now on a commit on the primary waits until the standby has it on disk
+    primary.psql("ALTER SYSTEM SET synchronous_standby_names = 'standby1'")
+    primary.psql("SELECT pg_reload_conf()")
+    return standby
+
+
+def kill_server(server: PgServer) -> None:
+    """SIGKILL the postmaster and every process of the server: the machine is gone."""
+    import signal
+
+    pid = server.postmaster_pid()
+    children = [p for p in os.listdir("/proc") if p.isdigit() and _ppid(int(p)) == pid]
+    for victim in [pid, *map(int, children)]:
+        try:
+            os.kill(victim, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _ppid(pid: int) -> int:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return -1
+    return int(stat.rsplit(")", 1)[1].split()[1])
