@@ -23,6 +23,7 @@ SCENARIOS = [
     "bench.g7_proof",
     "bench.g8_growth",
     "bench.g9_space",
+    "bench.g14_postgres",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

@@ -49,7 +49,8 @@ _CACHE_ENTRIES = 65536
 _FIRST_PAGE = 64
 _MAX_PAGE = 2048
 # Our own URL parameters (libpq would refuse them): removed before connecting.
-_OWN_PARAMS = ("ledger", "pool_min", "pool_max", "retry_seconds")
+_OWN_PARAMS = ("ledger", "pool_min", "pool_max", "retry_seconds", "concurrency")
+_READ_BEGIN = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 
 
 def is_url(location: str) -> bool:
@@ -74,6 +75,11 @@ class PostgresUrl:
         self.pool_min = _int_param(own, "pool_min", 1, url)
         self.pool_max = _int_param(own, "pool_max", 16, url)
         self.retry_seconds = float(_int_param(own, "retry_seconds", 30, url))
+        # "lock" (default): writers queue on the tip row; "serializable": they run at
+        # once under SERIALIZABLE and all but one retry (kept for the measurements)
+        self.concurrency = own.get("concurrency", "lock")
+        if self.concurrency not in ("lock", "serializable"):
+            raise StorageError(f"concurrency in {redact(url)} must be lock or serializable")
         self.conninfo = urlunsplit(parts._replace(query=urlencode(libpq)))
         self.display = redact(url)
 
@@ -113,11 +119,12 @@ def _psycopg() -> Any:
 class _PgRead(ReadTxn):
     """A snapshot: one pooled connection in a REPEATABLE READ READ ONLY transaction."""
 
-    def __init__(self, store: PostgresStore, conn: Any) -> None:
+    def __init__(self, store: PostgresStore, conn: Any, begin: str | None = _READ_BEGIN) -> None:
         self._store = store
         self._conn = conn
         self._closed = False
         self._kv = f"{store.url.schema}.kv"
+        self._begin = begin  # sent with the first query, in the same round trip
 
     def get(self, db: str, key: bytes) -> bytes | None:
         ident = _DB_ID[db]
@@ -178,6 +185,8 @@ class _PgRead(ReadTxn):
         return [(bytes(k), bytes(v)) for k, v in self._query(sql, params)]
 
     def _query(self, sql: str, params: Any) -> list[Any]:
+        if self._begin is not None:
+            return self._first_query(sql, params)
         try:
             return list(self._conn.execute(sql, params).fetchall())
         except self._store.lost_errors as exc:
@@ -185,6 +194,24 @@ class _PgRead(ReadTxn):
                 f"lost the connection to {self._store.path} in a transaction that had not "
                 f"committed; nothing was written (run it again): {str(exc).strip()}"
             ) from None
+
+    def _first_query(self, sql: str, params: Any) -> list[Any]:
+        """BEGIN and the first query in one round trip; a dead pooled connection (the
+        server restarted, a failover) is swapped for a new one: nothing was read yet."""
+        deadline = time.monotonic() + self._store.url.retry_seconds
+        while True:
+            try:
+                with self._conn.pipeline():
+                    self._conn.execute(self._begin)
+                    cursor = self._conn.execute(sql, params)
+                rows = list(cursor.fetchall())
+                self._begin = None
+                return rows
+            except self._store.lost_errors as exc:
+                if time.monotonic() > deadline:
+                    raise ConnectionLostError(f"cannot read {self._store.path}: {exc}") from None
+                self._store.release(self._conn)
+                self._conn = self._store.acquire()
 
     def close(self) -> None:
         if not self._closed:
@@ -196,7 +223,7 @@ class _PgWrite(_PgRead, WriteTxn):
     """Reads see the buffered writes; the writes go in one batch before the COMMIT."""
 
     def __init__(self, store: PostgresStore, conn: Any) -> None:
-        super().__init__(store, conn)
+        super().__init__(store, conn, begin=None)  # the write began it
         self.changes: dict[int, dict[bytes, bytes | None]] = {}  # None: deleted
 
     def put(self, db: str, key: bytes, value: bytes) -> None:
@@ -387,16 +414,8 @@ class PostgresStore(KVStore):
 
     # -- snapshots ---------------------------------------------------------------------
     def read(self) -> ReadTxn:
-        deadline = time.monotonic() + self.url.retry_seconds
-        while True:
-            conn = self.acquire()
-            try:
-                conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                return _PgRead(self, conn)
-            except self._psycopg.OperationalError as exc:  # a dead connection (failover)
-                self._pool.putconn(conn)
-                if time.monotonic() > deadline:
-                    raise StorageError(f"cannot read {self.path}: {exc}") from None
+        """A snapshot; its BEGIN goes with its first query (one round trip fewer)."""
+        return _PgRead(self, self.acquire())
 
     # -- writes -------------------------------------------------------------------------
     def write(self, fn: Callable[[WriteTxn], T]) -> T:
@@ -412,6 +431,8 @@ class PostgresStore(KVStore):
                 if self._committed(token, deadline):
                     return unknown.result
                 error: BaseException = unknown.error
+            except self._psycopg.errors.SerializationFailure:
+                continue  # concurrency=serializable: another writer won; run it again
             except (self._psycopg.OperationalError, ConnectionLostError) as exc:
                 error = exc  # lost before the COMMIT: nothing written, run it again
             if time.monotonic() + delay > deadline:
@@ -424,8 +445,12 @@ class PostgresStore(KVStore):
         conn = self.acquire()
         writer = _PgWrite(self, conn)
         try:
-            conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
-            conn.execute(f"SELECT commits FROM {s}.tip WHERE id = 1 FOR UPDATE")
+            if self.url.concurrency == "serializable":
+                conn.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            else:
+                with conn.pipeline():  # one round trip: BEGIN and the lock
+                    conn.execute("BEGIN ISOLATION LEVEL READ COMMITTED")
+                    conn.execute(f"SELECT commits FROM {s}.tip WHERE id = 1 FOR UPDATE")
             result = fn(writer)
             statements = writer.flush_statements()
             statements.append((f"INSERT INTO {s}.commits (token) VALUES (%s)", (token,)))
