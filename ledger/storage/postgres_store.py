@@ -24,6 +24,7 @@ and redo their work, under the lock they queue (docs/postgres.md has the figures
 
 from __future__ import annotations
 
+import random
 import re
 import threading
 import time
@@ -46,6 +47,7 @@ _NAME = re.compile(r"[a-z_][a-z0-9_]{0,54}")
 _DB_ID = {name: i for i, name in enumerate(DBS)}
 _IMMUTABLE = frozenset({_DB_ID["block_hashes"], _DB_ID["tree"]})  # written once, never changed
 _CACHE_ENTRIES = 65536
+_PRUNE_CHANCE = 0.001  # about one write in a thousand forgets old commit tokens
 _FIRST_PAGE = 64
 _MAX_PAGE = 2048
 # Our own URL parameters (libpq would refuse them): removed before connecting.
@@ -323,6 +325,8 @@ class PostgresStore(KVStore):
     def __init__(self, url: str, *, readonly: bool = False) -> None:
         self._psycopg, pool_module = _psycopg()
         self.lost_errors = (self._psycopg.OperationalError,)
+        errors = self._psycopg.errors  # rolled back by the server: certainly not committed
+        self.rolled_back = (errors.SerializationFailure, errors.DeadlockDetected)
         self.url = PostgresUrl(url)
         self.path = self.url.display
         self.readonly = readonly
@@ -431,8 +435,8 @@ class PostgresStore(KVStore):
                 if self._committed(token, deadline):
                     return unknown.result
                 error: BaseException = unknown.error
-            except self._psycopg.errors.SerializationFailure:
-                continue  # concurrency=serializable: another writer won; run it again
+            except self.rolled_back:
+                continue  # serialization failure or deadlock: rolled back; run it again
             except (self._psycopg.OperationalError, ConnectionLostError) as exc:
                 error = exc  # lost before the COMMIT: nothing written, run it again
             if time.monotonic() + delay > deadline:
@@ -455,15 +459,25 @@ class PostgresStore(KVStore):
             statements = writer.flush_statements()
             statements.append((f"INSERT INTO {s}.commits (token) VALUES (%s)", (token,)))
             statements.append((f"UPDATE {s}.tip SET commits = commits + 1 WHERE id = 1", ()))
+            if random.random() < _PRUNE_CHANCE:  # tokens only matter for minutes
+                statements.append((f"DELETE FROM {s}.commits WHERE at < now() - interval '1 hour'", ()))
             statements.append(("SELECT pg_notify(%s, '')", (self.url.schema,)))
             statements.append(("COMMIT", ()))
             try:  # one round trip: the writes and the COMMIT
                 with conn.pipeline():
                     for sql, params in statements:
                         conn.execute(sql, params)
+            except self.rolled_back:
+                raise  # the server rolled it back: certainly not committed
             except self._psycopg.OperationalError as exc:
                 raise _Unknown(result, exc) from exc
             return result
+        except self._psycopg.Error:
+            # An aborted pipeline can leave psycopg's prepared-statement cache out of step
+            # with the server ("prepared statement ... does not exist" on the next use):
+            # the connection is not reused.
+            conn.close()
+            raise
         finally:
             writer._closed = True
             self.release(conn)
