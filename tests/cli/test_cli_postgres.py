@@ -95,3 +95,12 @@ def test_export_from_postgresql_imports_anywhere(pg_server, vehicles, tmp_path):
 def test_a_missing_postgresql_ledger_is_an_error_not_a_new_ledger(pg_server):
     out = _run("verify", pg_server.url("absent"), code=1)
     assert "not a ledger" in out
+
+
+def test_the_shell_opens_a_postgresql_ledger(pg_server):
+    url = pg_server.url("shelled")
+    out = _run("shell", url, "-c", "CREATE TABLE Car", "-c", "INSERT INTO Car {'vin': 'Z9'}",
+               "-c", "SELECT VALUE c.vin FROM Car AS c", "--format", "json")
+    assert '"Z9"' in out
+    with ledger.connect(url) as db:
+        assert db.verify().verified
