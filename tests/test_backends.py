@@ -277,3 +277,19 @@ def test_serializable_mode_loses_no_update(pg_server):
     with ledger.connect(url) as db:
         assert list(db.execute("SELECT VALUE c.n FROM C AS c")) == [45]
         assert db.verify().verified
+
+
+def test_a_database_lists_and_deletes_its_ledgers(pg_server):
+    from ledger.storage.postgres_store import delete_ledger, list_ledgers
+
+    for name in ("cat_a", "cat_b"):
+        with ledger.connect(pg_server.url(name)) as db:
+            db.execute("CREATE TABLE T")
+    names = list_ledgers(pg_server.url())
+    assert {"cat_a", "cat_b"} <= set(names)
+    delete_ledger(pg_server.url("cat_a"))
+    assert "cat_a" not in list_ledgers(pg_server.url())
+    with pytest.raises(StorageError, match="no ledger"):
+        delete_ledger(pg_server.url("cat_a"))
+    with ledger.connect(pg_server.url("cat_b")) as db:
+        assert db.verify().verified

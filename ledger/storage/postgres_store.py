@@ -579,3 +579,30 @@ class _NotifyWatch(Watch):
 def _last_error(pool: Any, exc: BaseException) -> str:
     stats: dict[str, int] = pool.get_stats()
     return f"{exc} (pool: {stats.get('connections_errors', 0)} connection errors)"
+
+
+# -- a database's ledgers (what a server's control plane lists and deletes) --------------------
+def list_ledgers(url: str) -> list[str]:
+    """The names of the ledgers in the URL's database (its ``ledger=`` is ignored)."""
+    psycopg, _ = _psycopg()
+    parsed = PostgresUrl(url)
+    try:
+        with psycopg.connect(parsed.conninfo, autocommit=True) as conn:
+            rows = conn.execute(
+                "SELECT table_schema FROM information_schema.tables "
+                "WHERE table_name = 'tip' AND table_schema LIKE 'ledger\\_%' ORDER BY 1"
+            ).fetchall()
+    except psycopg.Error as exc:
+        raise StorageError(f"cannot list the ledgers of {parsed.display}: {str(exc).strip()}") from None
+    return [str(schema)[len("ledger_"):] for (schema,) in rows]
+
+
+def delete_ledger(url: str) -> None:
+    """Remove the URL's ledger (its schema) for good; a missing one is an error."""
+    if PostgresUrl(url).name not in list_ledgers(url):
+        raise StorageError(f"no ledger at {redact(url)}")
+    store = PostgresStore(url, readonly=True)
+    try:
+        store.drop()
+    finally:
+        store.close()
