@@ -127,17 +127,20 @@ class _PgRead(ReadTxn):
         self._closed = False
         self._kv = f"{store.url.schema}.kv"
         self._begin = begin  # sent with the first query, in the same round trip
+        self._memo: dict[tuple[int, bytes], bytes | None] = {}  # this snapshot's point reads
 
     def get(self, db: str, key: bytes) -> bytes | None:
         ident = _DB_ID[db]
         cached = self._store.cached(ident, key)
         if cached is not None:
             return cached
+        memo_key = (ident, bytes(key))
+        if memo_key in self._memo:  # a snapshot never changes: ask once
+            return self._memo[memo_key]
         rows = self._query(f"SELECT v FROM {self._kv} WHERE db = %s AND k = %s", (ident, key))
-        if not rows:
-            return None
-        value = bytes(rows[0][0])
-        if ident in _IMMUTABLE:
+        value = bytes(rows[0][0]) if rows else None
+        self._memo[memo_key] = value
+        if value is not None and ident in _IMMUTABLE:
             self._store.remember(ident, key, value)
         return value
 
