@@ -28,6 +28,7 @@ SCENARIOS = [
     "bench.g12_load",
     "bench.d1_driver",
     "bench.g13_stream",
+    "bench.g14_postgres",
 ]
 RESULTS = Path(__file__).with_name("RESULTS.md")
 

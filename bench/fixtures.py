@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -173,7 +174,8 @@ def _append_blocks(db: Any, first: int, count: int) -> None:
     durable write.  Uses group commit's batch writer when it is importable, else
     ``count`` threads committing at once (group commit batches them the same way)."""
     try:
-        from ledger.journal.group import _commit_all, _Request
+        from ledger.journal.commit import apply_plan, plan_commit
+        from ledger.storage.group import _Request, run_all
     except ImportError:  # the internals moved: fall back to the public API
         _append_with_threads(db, first, count)
         return
@@ -183,10 +185,10 @@ def _append_blocks(db: Any, first: int, count: int) -> None:
         tx = db.transaction()
         tx.execute("INSERT INTO t ?", {"n": i})
         tx.abort()  # drops the snapshot; the write set stays for the batch writer
-        batch.append(_Request(tx))
-    outcomes = journal.store.write(lambda w: _commit_all(journal, w, batch))
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
+        batch.append(_Request(partial(plan_commit, journal, tx=tx), partial(apply_plan, journal)))
+    outcomes = journal.store.write(lambda w: run_all(w, batch))
+    for ok, outcome in outcomes:
+        if not ok:
             raise outcome
 
 

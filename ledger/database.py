@@ -15,15 +15,21 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ledger.cursor import Cursor
-from ledger.errors import InterfaceError, NoLedgerError, OccConflictError, StorageError
+from ledger.errors import (
+    ConnectionLostError,
+    InterfaceError,
+    NoLedgerError,
+    OccConflictError,
+    StorageError,
+)
 from ledger.ion import VALUE_MODELS
 from ledger.journal.journal import Journal
 from ledger.journal.limits import Limits
 from ledger.journal.transaction import Transaction
 from ledger.query.context import BlockAddress
-from ledger.storage import lmdb_store
+from ledger.storage import is_url, lmdb_store, open_store, store_name
 from ledger.storage.kv import ReadTxn
-from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE, LmdbStore
+from ledger.storage.lmdb_store import DEFAULT_MAP_SIZE
 
 if TYPE_CHECKING:  # the audit side loads when first used: plain queries start faster
     from ledger.proof import proofs
@@ -72,13 +78,12 @@ class Ledger:
             # removed on close(), when the Ledger is garbage, or when Python exits
             self._cleanup = weakref.finalize(self, shutil.rmtree, self._tempdir, True)
             text = os.path.join(self._tempdir, "memory.ledger")
-        else:
+        elif not is_url(text):
             _check_create(text, readonly=readonly, create=create)
-        self.path = text
-        self._store = LmdbStore(text, readonly=readonly, map_size=map_size)
+        self._store = open_store(text, readonly=readonly, map_size=map_size)
+        self.path = self._store.path  # a URL without its password
         try:
-            name = os.path.splitext(os.path.basename(os.path.abspath(text)))[0]
-            self.journal = Journal(self._store, limits, name=name)
+            self.journal = Journal(self._store, limits, name=store_name(text))
         except BaseException:
             self._store.close()
             raise
@@ -105,7 +110,8 @@ class Ledger:
         retries: int = 4,
         backoff: float = 0.01,
     ) -> T:
-        """Run ``fn(tx)`` in a transaction, retrying it on OCC conflicts (as QLDB drivers do).
+        """Run ``fn(tx)`` in a transaction, retrying it on OCC conflicts (as QLDB drivers do)
+        and when a PostgreSQL server went away before the transaction committed.
 
         Backoff is exponential with full jitter, starting at ``backoff`` seconds.
         """
@@ -114,7 +120,7 @@ class Ledger:
             try:
                 with self.transaction() as tx:
                     return fn(tx)
-            except OccConflictError:
+            except (OccConflictError, ConnectionLostError):
                 if attempt >= retries:
                     raise
                 time.sleep(random.uniform(0, backoff * (2**attempt)))
@@ -292,6 +298,10 @@ def connect(
     ``value_model``: ``"may_be_bare"`` (default: plain Python values where the Ion type
     is unambiguous, IonPy types where needed) or ``"ion_py"`` (every value an IonPy
     type, as pyqldb returns them).
+
+    ``path`` may also be a PostgreSQL URL, ``postgresql://user@host:5432/db?ledger=name``
+    (docs/postgres.md): the ledger lives in that database, shared by every process
+    that opens the URL.
     """
     return Ledger(
         path,

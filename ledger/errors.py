@@ -88,6 +88,11 @@ class StreamError(OperationalError):
     """A journal stream could not deliver its records (its sink refused or is unreachable)."""
 
 
+class ConnectionLostError(StorageError):
+    """The database server went away during a transaction that had not committed
+    (a restart or a failover): nothing of it was written, so it can be run again."""
+
+
 class IntegrityError(DatabaseError):
     """A constraint of the data model was violated."""
 
@@ -248,6 +253,7 @@ __all__ = [
     "LimitExceededError",
     "StorageError",
     "StreamError",
+    "ConnectionLostError",
     "IntegrityError",
     "InternalError",
     "ProgrammingError",

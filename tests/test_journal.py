@@ -23,6 +23,13 @@ from ledger.query.context import Bound
 from ledger.storage import layout
 
 
+@pytest.fixture
+def db(any_db):
+    """Every test here that takes ``db`` runs on LMDB and on PostgreSQL (conftest.py)."""
+    return any_db
+
+
+
 def make_table(db, name="T", index=None):
     with db.transaction() as tx:
         table_id = tx.create_table(name)

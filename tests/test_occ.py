@@ -14,6 +14,13 @@ from ledger.query.context import Bound
 
 
 @pytest.fixture
+def ledger_path(location):
+    """Both backends: an LMDB directory or a PostgreSQL URL (conftest.py)."""
+    return location
+
+
+
+@pytest.fixture
 def two(ledger_path: Path):
     a = ledger.connect(ledger_path)
     b = ledger.connect(ledger_path)

@@ -552,7 +552,8 @@ def import_command(directory: str, path: str, export_id: str | None) -> None:
     created = export_mod.import_export(directory, path, export_id=export_id)
     with _open(created) as db:
         digest = db.digest()
-    _emit({"Ledger": created, **signing.qldb_digest_json(digest.digest, digest.tip)})
+        shown = db.path  # a URL without its password
+    _emit({"Ledger": shown, **signing.qldb_digest_json(digest.digest, digest.tip)})
 
 
 @click.command("verify-export")

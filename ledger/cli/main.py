@@ -40,6 +40,7 @@ LAZY_COMMANDS = {
     "load": "ledger.cli.load_command",
     "serve": "ledger.cli.serve_command",
     "stream": "ledger.cli.stream_command",
+    "copy": "ledger.cli.copy_command",
     **{
         name: "ledger.cli.journal_commands"
         for name in (

@@ -38,12 +38,28 @@ def format_option(default: str = "ion") -> Callable[[F], F]:
     )
 
 
+def _is_url(location: str) -> bool:
+    """``ledger.storage.is_url``, loaded only when a command runs (it brings LMDB)."""
+    from ledger.storage import is_url
+
+    return is_url(location)
+
+
+class LedgerLocation(click.Path):
+    """A ledger directory, or a ``postgresql://`` URL (which skips the file checks)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and _is_url(value):
+            return value
+        return super().convert(value, param, ctx)
+
+
 def ledger_argument(required: bool = True) -> Callable[[F], F]:
-    """The ledger directory, ``PATH``."""
+    """The ledger directory (or PostgreSQL URL), ``PATH``."""
     return click.argument(
         "path",
         required=required,
-        type=click.Path(file_okay=False, path_type=str),
+        type=LedgerLocation(file_okay=False, path_type=str),
         metavar="PATH" if required else "[PATH]",
     )
 
@@ -77,7 +93,10 @@ def create_option(fn: F) -> F:
 
 def require_ledger(path: str) -> str:
     """``path`` if a ledger is there; otherwise the one message and exit code (2) every
-    command gives for a path that holds no ledger."""
+    command gives for a path that holds no ledger.  A PostgreSQL URL passes: its
+    server says whether the ledger is there when the command connects."""
+    if _is_url(path):
+        return path
     from ledger.storage import lmdb_store
 
     state = lmdb_store.path_state(path)
@@ -111,7 +130,7 @@ def open_ledger(
     """The ledger at ``path``, read-only unless ``write``; a missing one (or an empty
     directory) is made only when ``create``, never in a directory of other files.
     ``timeout``: the transaction timeout in seconds (default: Limits')."""
-    if path != MEMORY and not (create and _may_create(path)):
+    if path != MEMORY and not _is_url(path) and not (create and _may_create(path)):
         require_ledger(path)
     import ledger
 
@@ -140,5 +159,9 @@ def ledger_name(path: str) -> str:
     """What the prompt calls a ledger: its directory name without ``.ledger``."""
     if path == MEMORY:
         return "memory"
+    if _is_url(path):
+        from ledger.storage import store_name
+
+        return store_name(path)
     base = os.path.basename(os.path.normpath(path))
     return base[: -len(".ledger")] if base.endswith(".ledger") and len(base) > 7 else base

@@ -17,7 +17,8 @@ from ledger.errors import LimitExceededError, OccConflictError
 from ledger.hashing import block_hashes, ion_hash, revision_hash, tree
 from ledger.journal import blocks, catalog
 from ledger.journal.journal import Journal, NodeStore
-from ledger.journal.transaction import Pending, Transaction, index_value, ms_timestamp
+from ledger.journal.staged import Pending, index_value, ms_timestamp
+from ledger.journal.staged import Staged as Transaction  # what commit reads of one
 from ledger.query.context import BlockAddress, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import WriteTxn
@@ -54,14 +55,12 @@ class _Plan:
 
 
 def commit(journal: Journal, tx: Transaction) -> BlockAddress:
-    """Write ``tx`` as the next block; raises OccConflictError and writes nothing."""
-    return journal.store.write(lambda w: _commit_in(journal, w, tx))
+    """Write ``tx`` as the next block; raises OccConflictError and writes nothing.
 
-
-def _commit_in(journal: Journal, w: WriteTxn, tx: Transaction) -> BlockAddress:
-    plan = plan_commit(journal, w, tx)
-    apply_plan(journal, w, plan)
-    return plan.address
+    The store may write it together with other threads' commits (group commit)."""
+    return journal.store.write_grouped(
+        lambda w: plan_commit(journal, w, tx), lambda w, plan: apply_plan(journal, w, plan)
+    )
 
 
 def plan_commit(journal: Journal, w: WriteTxn, tx: Transaction) -> _Plan:
@@ -85,7 +84,7 @@ def plan_commit(journal: Journal, w: WriteTxn, tx: Transaction) -> _Plan:
     return _Plan(tx, seq, moment_ms, address, tables, revisions, block, redacted)
 
 
-def apply_plan(journal: Journal, w: WriteTxn, plan: _Plan) -> None:
+def apply_plan(journal: Journal, w: WriteTxn, plan: _Plan) -> BlockAddress:
     seq, ms, tx = plan.seq, plan.moment_ms, plan.tx
     _write_block(w, seq, plan, ms)
     for old_seq, raw in plan.redacted:
@@ -99,6 +98,7 @@ def apply_plan(journal: Journal, w: WriteTxn, plan: _Plan) -> None:
             _apply_revision(w, rev, seq, ms, tx.id, idx)
     for table_id in {rev.table.table_id for rev in plan.revisions}:
         w.put("table_seq", layout.ident(table_id), layout.u64(seq))
+    return plan.address
 
 
 # -- optimistic concurrency ---------------------------------------------------------------

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ledger import ion
 from ledger.errors import DataError, StorageError
@@ -21,9 +22,6 @@ from ledger.journal.limits import Limits
 from ledger.query.context import BlockAddress, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import KVStore, ReadTxn, WriteTxn
-
-if TYPE_CHECKING:
-    from ledger.journal.group import GroupCommitter
 
 # 2: blocks store each revision's data once, after the block's envelope, and document
 #    rows point at them (journal/blocks.py).  Format 1 blocks and rows stay readable; a
@@ -73,18 +71,6 @@ class Journal:
         self._blocks: OrderedDict[int, Any] = OrderedDict()
         self._blocks_lock = threading.Lock()
         self.strand_id = self._open_meta(name)
-        self._committer: GroupCommitter | None = None
-        self._committer_lock = threading.Lock()
-
-    @property
-    def committer(self) -> GroupCommitter:
-        """The group committer all of this journal's transactions commit through."""
-        with self._committer_lock:
-            if self._committer is None:
-                from ledger.journal.group import GroupCommitter
-
-                self._committer = GroupCommitter(self)
-            return self._committer
 
     # -- meta ------------------------------------------------------------------
     def _open_meta(self, name: str) -> str:
@@ -126,6 +112,30 @@ class Journal:
         last_time = txn.last("times")
         ms = layout.read_times_key(last_time[0])[0] if last_time else 0
         return Tip(seq, last[1], ms)
+
+    def tip_seq(self) -> int:
+        """The newest block's sequence number now (-1 for an empty journal)."""
+        txn = self.store.read()
+        try:
+            return self.tip(txn).seq
+        finally:
+            txn.close()
+
+    def wait_for_commit(self, after_seq: int, timeout: float) -> int:
+        """Block until a block after ``after_seq`` is committed (by any process) or
+        ``timeout`` seconds pass; returns the tip's sequence number then.
+
+        PostgreSQL wakes on LISTEN/NOTIFY sent by the commit; LMDB looks again every
+        few milliseconds (a commit by another process cannot tell it).
+        """
+        deadline = time.monotonic() + timeout
+        with self.store.watch() as watch:  # opened before looking: no commit is missed
+            while True:
+                seq = self.tip_seq()
+                left = deadline - time.monotonic()
+                if seq > after_seq or left <= 0:
+                    return seq
+                watch.wait(left)
 
     @staticmethod
     def catalog_seq(txn: ReadTxn) -> int:

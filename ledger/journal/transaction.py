@@ -13,7 +13,6 @@ import datetime as _dt
 import hashlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +25,18 @@ from ledger.errors import (
     ProgrammingError,
     TransactionExpiredError,
 )
-from ledger.hashing import KnownSerializations, ion_hash_serialization, statement_digest
+from ledger.hashing import KnownSerializations, ion_hash_serialization
 from ledger.journal import blocks, catalog
+from ledger.journal import commit as committing
+from ledger.journal.history import history as _history
+from ledger.journal.staged import (
+    Pending,
+    ReadSet,
+    Redaction,
+    StatementRecord,
+    index_value,
+    ms_timestamp,
+)
 from ledger.query.context import ACTIVE, INACTIVE, BlockAddress, Bound, DocRecord, TableInfo
 from ledger.storage import layout
 from ledger.storage.kv import ReadTxn, prefix_end
@@ -35,51 +44,8 @@ from ledger.storage.kv import ReadTxn, prefix_end
 if TYPE_CHECKING:
     from ledger.journal.journal import Journal
 
-
-@dataclass
-class Pending:
-    """A document this transaction wrote: its next revision (data None = deleted)."""
-
-    table_id: str
-    doc_id: str
-    version: int
-    data: Any
-    encoded: bytes  # Ion binary of data (b"" when deleted)
-    data_hash: bytes  # H(data), computed with the encoding (b"" when deleted)
-    base: layout.DocHeader | None  # the committed revision it replaces
-    statements: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Redaction:
-    """A revision this transaction redacts: where it is and whose it is."""
-
-    seq: int
-    index: int  # position in the block's revisions
-    table_id: str
-    doc_id: str
-    version: int
-
-    def to_ion(self, strand_id: str) -> dict[str, Any]:
-        return {
-            "blockAddress": {"strandId": strand_id, "sequenceNo": self.seq},
-            "tableId": self.table_id,
-            "documentId": self.doc_id,
-            "version": self.version,
-        }
-
-
-@dataclass
-class StatementRecord:
-    text: str
-    params: tuple[Any, ...]
-    start_ms: int
-    digest: bytes = b""  # statementDigest, taken once the transaction writes
-
-    def take_digest(self, known: KnownSerializations | None = None) -> bytes:
-        if not self.digest:
-            self.digest = statement_digest(self.text, self.params, known)
-        return self.digest
+__all__ = ["Pending", "ReadSet", "Redaction", "StatementRecord", "Transaction", "index_value",
+           "ms_timestamp"]
 
 
 def check_history_window(start: _dt.datetime | None, end: _dt.datetime | None) -> None:
@@ -97,14 +63,6 @@ def check_history_window(start: _dt.datetime | None, end: _dt.datetime | None) -
 
 def _aware(moment: _dt.datetime) -> _dt.datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=_dt.UTC)
-
-
-@dataclass
-class ReadSet:
-    docs: dict[tuple[str, str], int] = field(default_factory=dict)  # -> seq seen, -1 absent
-    tables: set[str] = field(default_factory=set)  # fully scanned
-    ranges: list[tuple[str, bytes, bytes | None]] = field(default_factory=list)  # index ranges
-    catalog: bool = False
 
 
 class Transaction:
@@ -184,7 +142,7 @@ class Transaction:
         self._release_snapshot()
         try:
             if self.has_writes:
-                self.block_address = self.journal.committer.commit(self)
+                self.block_address = committing.commit(self.journal, self)
         except BaseException:
             self.state = "aborted"
             raise
@@ -358,10 +316,8 @@ class Transaction:
         end: _dt.datetime | None,
         doc_id: str | None = None,
     ) -> Iterator[dict[str, Any]]:
-        from ledger.journal.history import history
-
         check_history_window(start, end)
-        for revision in history(self.journal, self.snap, table_id, start, end, doc_id):
+        for revision in _history(self.journal, self.snap, table_id, start, end, doc_id):
             self.read_ios += 1
             yield revision
 
@@ -568,15 +524,6 @@ def _mark(statements: list[int], index: int) -> None:
         statements.append(index)
 
 
-def index_value(data: Any, field_name: str) -> bytes:
-    """The encoded value of a document's indexed field (MISSING sorts first)."""
-    try:
-        value = data[field_name]
-    except (KeyError, TypeError, IndexError):
-        return layout.MISSING_VALUE
-    return layout.index_value(value)
-
-
 def key_range(index_id: str, low: Bound | None, high: Bound | None) -> tuple[bytes, bytes | None]:
     """Index keys ``[start, stop)`` covering the bounds (a superset when truncated)."""
     prefix = layout.ident(index_id)
@@ -594,5 +541,3 @@ def key_range(index_id: str, low: Bound | None, high: Bound | None) -> tuple[byt
         return start, prefix_end(prefix + enc)
     return start, prefix + enc + after_value if high.inclusive else prefix + enc
 
-
-ms_timestamp = ion.timestamp_of_ms

@@ -638,23 +638,46 @@ def import_export(
     bad block, and nothing is left at ``path``).  The export must start at block 0 and
     be in Ion (text or binary).  With ``check`` the new ledger is verified at the end.
     """
-    from ledger.storage.lmdb_store import LmdbStore
+    from ledger.storage import is_url, open_store
 
     files = read_export(directory, export_id)
     target = Path(path)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+    url = is_url(str(path))  # a postgresql:// URL: a new ledger in that database
+    if not url and target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise DataError(f"{target} already exists; import builds a new ledger")
-    store = LmdbStore(str(target))
+    store = open_store(str(path))
+    if url:
+        _refuse_existing(store)
     try:
         _import_into(store, files, progress)
         if check:
             _check_imported(store)
     except BaseException:
+        if url:
+            store.drop()  # type: ignore[attr-defined]
         store.close()
-        shutil.rmtree(target, ignore_errors=True)
+        if not url:
+            shutil.rmtree(target, ignore_errors=True)
         raise
     store.close()
-    return str(target)
+    return str(path)
+
+
+def _ledger_name(store: Any) -> str:
+    from ledger.storage.postgres_store import PostgresStore
+
+    return store.url.name if isinstance(store, PostgresStore) else Path(store.path).stem
+
+
+def _refuse_existing(store: Any) -> None:
+    txn = store.read()
+    try:
+        exists = txn.get("meta", b"format") is not None
+    finally:
+        txn.close()
+    if exists:
+        store.close()
+        raise DataError(f"{store.path} already holds a ledger; import builds a new ledger")
 
 
 def _import_into(store: Any, files: ExportFiles, progress: Callable[[int], None] | None) -> None:
@@ -674,7 +697,7 @@ def _import_into(store: Any, files: ExportFiles, progress: Callable[[int], None]
                     f"the export starts at block {seq}; an import needs the journal from block 0"
                 )
             if checker.count == 1:
-                _init_meta(store, files.strand_id, Path(store.path).stem)
+                _init_meta(store, files.strand_id, _ledger_name(store))
             batch.append(block)
             if len(batch) >= IMPORT_BATCH:
                 state = _write_batch(store, batch, state)

@@ -7,11 +7,13 @@ storage changes.  Keys compare as unsigned bytes; a range scan is half-open
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 # Every named database and its one job (see docs/architecture.md).
 DBS = (
@@ -85,8 +87,51 @@ class KVStore(ABC):
         nothing is written.
         """
 
+    def write_grouped(self, plan: Callable[[WriteTxn], P], apply: Callable[[WriteTxn, P], T]) -> T:
+        """``write(lambda w: apply(w, plan(w)))``, but the store may run several threads'
+        pairs in one write transaction (group commit, storage/group.py).
+
+        ``plan`` checks and must write nothing when it raises one of the ledger's errors:
+        that fails this caller alone.  ``apply`` writes.
+        """
+        return self.write(lambda w: apply(w, plan(w)))
+
+    def watch(self) -> Watch:
+        """A watch on this store's commits, for a reader waiting for the next one:
+        open it, check the state, then ``wait``; a commit in between is not missed."""
+        return PollingWatch()
+
     @abstractmethod
     def close(self) -> None: ...
+
+
+class Watch:
+    """Waits for a commit to the store (any process) since it was opened or last woke."""
+
+    def wait(self, timeout: float) -> bool:
+        """True when a commit may have happened, False after ``timeout`` seconds without."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class PollingWatch(Watch):
+    """For stores that cannot be told: wakes every ``interval`` seconds to let the
+    caller look again (a commit may have happened)."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+
+    def wait(self, timeout: float) -> bool:
+        time.sleep(max(0.0, min(timeout, self.interval)))
+        return timeout >= self.interval
 
 
 def prefix_end(prefix: bytes) -> bytes | None:

@@ -19,9 +19,11 @@ from typing import Any, TypeVar
 import lmdb
 
 from ledger.errors import StorageError
+from ledger.storage.group import GroupWriter
 from ledger.storage.kv import DBS, KVStore, ReadTxn, WriteTxn
 
 T = TypeVar("T")
+P = TypeVar("P")
 
 DEFAULT_MAP_SIZE = 256 << 20  # grows by doubling
 GROW_WAIT_SECONDS = 60.0
@@ -157,6 +159,7 @@ class LmdbStore(KVStore):
         self._env = self._shared.env
         self._cond = self._shared.cond
         self._closed = False
+        self._group = GroupWriter(lambda fn: self.write(fn))
 
     def handle(self, db: str) -> Any:
         return self._shared.dbs[db]
@@ -212,6 +215,10 @@ class LmdbStore(KVStore):
             except BaseException:
                 writer.close()
                 raise
+
+    def write_grouped(self, plan: Callable[[WriteTxn], P], apply: Callable[[WriteTxn, P], T]) -> T:
+        """Concurrent threads' writes share one LMDB write and one fsync (storage/group.py)."""
+        return self._group.submit(plan, apply)
 
     def _grow(self) -> None:
         with self._cond:

@@ -28,9 +28,9 @@ def base_ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 
 
 @pytest.fixture
-def populated(tmp_path: Path) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """An open, populated ledger of this test's own."""
-    with ledger.connect(tmp_path / "p.ledger") as db:
+def populated(location: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """An open, populated ledger of this test's own, on LMDB and on PostgreSQL."""
+    with ledger.connect(location) as db:
         yield db, populate(db)
 
 

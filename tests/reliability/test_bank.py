@@ -13,7 +13,6 @@ import multiprocessing as mp
 import os
 import random
 import threading
-from pathlib import Path
 
 import ledger
 
@@ -60,8 +59,9 @@ def _worker(path: str, proc: int, out) -> None:  # a child process
     out.put(done)
 
 
-def test_transfers_keep_the_total_and_appear_exactly_once(tmp_path: Path):
-    path = tmp_path / "bank.ledger"
+def test_transfers_keep_the_total_and_appear_exactly_once(location: str):
+    """On LMDB and on PostgreSQL (each process its own connection pool)."""
+    path = location
     with ledger.connect(path) as db:
         db.execute("CREATE TABLE Account")
         db.execute("CREATE TABLE Transfer")

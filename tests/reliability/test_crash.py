@@ -13,7 +13,6 @@ import os
 import random
 import signal
 import time
-from pathlib import Path
 
 import pytest
 
@@ -35,7 +34,7 @@ def _writer(path: str, tag: str, conn) -> None:  # runs in a child process
             n += 2
 
 
-def _start(ctx, path: Path, tag: str):
+def _start(ctx, path: str, tag: str):
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_writer, args=(str(path), tag, child), daemon=True)
     proc.start()
@@ -53,7 +52,7 @@ def _drain(conn) -> list[str]:
     return acked
 
 
-def _check(path: Path, acked: set[str]) -> None:
+def _check(path: str, acked: set[str]) -> None:
     with ledger.connect(path) as db:
         present = set(db.execute("SELECT VALUE id FROM Crash AS c BY id"))
         missing = acked - {str(p) for p in present}
@@ -74,7 +73,7 @@ def _check(path: Path, acked: set[str]) -> None:
         db.execute("INSERT INTO Crash ?", {"w": "after", "n": 0})  # writing continues
 
 
-def _round(ctx, path: Path, writers: int, rng: random.Random, acked: set[str]) -> None:
+def _round(ctx, path: str, writers: int, rng: random.Random, acked: set[str]) -> None:
     started = [_start(ctx, path, f"w{k}") for k in range(writers)]
     for _, conn in started:  # kill while writing, not while starting up
         if conn.poll(30):
@@ -90,27 +89,34 @@ def _round(ctx, path: Path, writers: int, rng: random.Random, acked: set[str]) -
     _check(path, acked)
 
 
+def _rounds(location: str, rounds: int) -> int:
+    """PostgreSQL's rounds re-read the whole chain over the network: half as many in CI."""
+    return rounds if SOAK or not location.startswith("postgresql") else rounds // 2
+
+
 @pytest.fixture
-def crash_ledger(tmp_path: Path) -> Path:
-    path = tmp_path / "crash.ledger"
+def crash_ledger(location: str) -> str:
+    """On LMDB and on PostgreSQL (a killed client's transaction is rolled back by the
+    server when its connection drops)."""
+    path = location
     with ledger.connect(path) as db:
         db.execute("CREATE TABLE Crash")
     return path
 
 
-def test_single_writer_killed_at_random_moments(crash_ledger: Path):
+def test_single_writer_killed_at_random_moments(crash_ledger: str):
     ctx = mp.get_context("spawn")
     rng = random.Random(7)
     acked: set[str] = set()
-    for _ in range(ROUNDS):
+    for _ in range(_rounds(crash_ledger, ROUNDS)):
         _round(ctx, crash_ledger, 1, rng, acked)
     assert len(acked) > ROUNDS  # the writers did make progress
 
 
-def test_several_writers_killed_at_once(crash_ledger: Path):
+def test_several_writers_killed_at_once(crash_ledger: str):
     ctx = mp.get_context("spawn")
     rng = random.Random(11)
     acked: set[str] = set()
-    for _ in range(MULTI_ROUNDS):
+    for _ in range(_rounds(crash_ledger, MULTI_ROUNDS)):
         _round(ctx, crash_ledger, 3, rng, acked)
     assert len(acked) > MULTI_ROUNDS
