@@ -49,7 +49,7 @@ def records(
     arn = spec.stream_arn(spec.stream_id or ion.new_id())
     own = waiter is None and spec.follow
     if own:
-        waiter = CommitWaiter(path)
+        waiter = CommitWaiter(path, journal.store)
     try:
         yield from source.records(
             journal, limits, arn, follow=spec.follow, waiter=waiter, cancel=cancel
@@ -146,7 +146,7 @@ def to_kinesis(
     limits = source.Bounds(checkpoint.next_seq, checkpoint.end_seq, checkpoint.end_ms)
     own = waiter is None and spec.follow
     if own:
-        waiter = CommitWaiter(path)
+        waiter = CommitWaiter(path, journal.store)
     try:
         stream = source.records(
             journal,

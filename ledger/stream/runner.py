@@ -104,7 +104,7 @@ class StreamRunner:
             return self._state
 
     def start(self) -> StreamRunner:
-        self._waiter = CommitWaiter(self.path)
+        self._waiter = CommitWaiter(self.path, self.journal.store)
         self._thread = threading.Thread(
             target=self._run, name=f"ledger-stream-{self.job.stream_id}", daemon=True
         )

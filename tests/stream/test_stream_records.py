@@ -376,3 +376,24 @@ def test_any_history_streams_and_verifies(ops: list[tuple[str, int]]) -> None:
         assert checked.revisions == revisions
         assert checked.blocks == list(range(db.digest().tip.sequence_no + 1))
         assert dot(b"", b"") == b""  # the genesis rule the verifier relies on
+
+
+@pytest.mark.parametrize("backend", ["lmdb", "postgresql"], indirect=True)
+def test_follow_on_either_backend_is_woken_by_a_commit(location: str) -> None:
+    """A follower on PostgreSQL waits on LISTEN/NOTIFY (the store's watch), on LMDB on
+    inotify: a commit from another connection wakes it long before its 30 s interval."""
+    with ledger.connect(location) as db:
+        db.execute("CREATE TABLE Person")
+        store_watch = location.startswith("postgresql")
+        with CommitWaiter(db.path, db.journal.store, interval=30) as waiter:
+            assert (waiter._store_watch is not None) == store_watch
+            assert waiter.uses_inotify != store_watch
+            with ledger.connect(location) as other:
+                other.execute("INSERT INTO Person ?", {"GovId": "P11"})
+            started = time.monotonic()
+            assert waiter.wait(timeout=20)
+            assert time.monotonic() - started < 5
+            threading.Timer(0.2, waiter.wake).start()  # wake() ends a store wait too
+            started = time.monotonic()
+            waiter.wait(timeout=20)
+            assert time.monotonic() - started < 5
