@@ -28,6 +28,9 @@ LOOPBACK_HINT = "--allow-any-credentials is for local development: use it with a
 @click.option("--region", default="us-east-1", show_default=True, help="Region in ARNs.")
 @click.option("--account-id", default="000000000000", show_default=True,
               help="12-digit account id in ARNs.")
+@click.option("--storage", metavar="URL",
+              help="Keep the ledgers in this PostgreSQL database (postgresql://…) instead "
+              "of directories under ROOT, which then holds only their records.")
 @click.option("--transaction-timeout", type=float, default=30.0, hidden=True,
               help="Seconds a transaction may stay open (QLDB: 30; for tests).")
 @click.option("--session-idle-timeout", type=float, default=60.0, hidden=True,
@@ -42,6 +45,7 @@ def serve(
     tls_key: str | None,
     region: str,
     account_id: str,
+    storage: str | None,
     transaction_timeout: float,
     session_idle_timeout: float,
 ) -> None:
@@ -57,6 +61,7 @@ def serve(
     Examples:
       ledger serve ledgers/ --credentials ~/.aws/credentials
       ledger serve ledgers/ --allow-any-credentials --port 8700
+      ledger serve meta/ --credentials creds --storage 'postgresql://app@db1/ledgers'
       export AWS_ENDPOINT_URL_QLDB_SESSION=http://127.0.0.1:8700
       export AWS_ENDPOINT_URL_QLDB=http://127.0.0.1:8700
     """
@@ -75,6 +80,8 @@ def serve(
         )
     if allow_any_credentials and not app.is_loopback(host):
         raise CliFailure(f"refusing to start on {host}: {LOOPBACK_HINT}")
+    if storage is not None and not storage.startswith(("postgresql://", "postgres://")):
+        raise click.BadParameter("must be a postgresql:// URL", param_hint="--storage")
     if not (len(account_id) == 12 and account_id.isdigit()):
         raise click.BadParameter("must be 12 digits", param_hint="--account-id")
     keys = None
@@ -101,6 +108,7 @@ def serve(
         region=region,
         account_id=account_id,
         lifetimes=Lifetimes(transaction=transaction_timeout, session_idle=session_idle_timeout),
+        storage=storage,
     )
     try:
         app.run(config)

@@ -61,6 +61,7 @@ class ServeConfig:
     account_id: str = "000000000000"
     lifetimes: Lifetimes = field(default_factory=Lifetimes)
     log: TextIO = sys.stderr
+    storage: str | None = None  # a postgresql:// URL: the ledgers live there, not in ROOT
 
 
 def is_loopback(host: str) -> bool:
@@ -78,7 +79,7 @@ class Server:
     def __init__(self, config: ServeConfig) -> None:
         self.config = config
         limits = Limits(transaction_timeout=config.lifetimes.transaction)
-        self.catalog = Catalog(config.root, limits)
+        self.catalog = Catalog(config.root, limits, storage=config.storage)
         self.sessions = SessionStore(self.catalog.open, config.lifetimes)
         self.session_api = SessionApi(self.sessions)
         self.control = ControlPlane(

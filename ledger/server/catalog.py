@@ -7,11 +7,15 @@ export jobs in ``ROOT/.qldb/exports/<exportId>.json``; each is written to a temp
 file, flushed and renamed, so a crash leaves the old record or the new, never half.
 A ledger directory put under ROOT by hand (``ledger create``, a copy) is served too:
 its record is made the first time the catalog sees it.
+
+With ``ledger serve ROOT --storage postgresql://…`` the ledgers live in that database
+instead (``PostgresHome``: one ledger schema per LedgerName, shared with every other
+process that opens it) and ROOT keeps only the records.
 """
 
 from __future__ import annotations
 
-import inspect
+import hashlib
 import json
 import os
 import re
@@ -22,6 +26,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import ledger
 from ledger.errors import Error, ServiceError
@@ -102,20 +107,118 @@ def is_ledger_dir(path: Path) -> bool:
     return (path / "data.mdb").is_file()
 
 
-def _connect(path: Path, limits: Limits | None, *, create: bool) -> ledger.Ledger:
-    """Open the ledger at ``path``, or make one in the empty directory ``path``: said
-    explicitly where ``connect`` takes ``create=`` (it never then writes elsewhere)."""
-    if "create" in inspect.signature(ledger.connect).parameters:
-        return ledger.connect(path, limits=limits, create=create)  # type: ignore[call-arg,unused-ignore]
-    return ledger.connect(path, limits=limits)
+class DirectoryHome:
+    """Ledgers as directories ``ROOT/<name>/``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def exists(self, name: str) -> bool:
+        return is_ledger_dir(self.root / name)
+
+    def names(self, recorded: list[str]) -> list[str]:
+        """Every ledger directory, recorded or put under ROOT by hand."""
+        return sorted(
+            entry.name
+            for entry in self.root.iterdir()
+            if NAME.match(entry.name) and is_ledger_dir(entry)
+        )
+
+    def created(self, name: str) -> float:
+        return (self.root / name / "data.mdb").stat().st_mtime
+
+    def taken(self, name: str) -> bool:
+        return (self.root / name).exists()
+
+    def create(self, name: str, limits: Limits | None) -> ledger.Ledger:
+        directory = self.root / name
+        directory.mkdir(mode=0o700)
+        try:
+            return ledger.connect(directory, limits=limits, create=True)
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+
+    def open(self, name: str, limits: Limits | None) -> ledger.Ledger:
+        return ledger.connect(self.root / name, limits=limits, create=False)
+
+    def remove(self, name: str, graveyard: Path) -> None:
+        os.replace(self.root / name, graveyard)  # gone at once, then removed
+        shutil.rmtree(graveyard, ignore_errors=True)
+
+
+class PostgresHome:
+    """Ledgers in a PostgreSQL database: LedgerName ``vehicle-registration`` is the
+    ledger ``q_vehicle_registration`` there (a name with capitals gets a hash suffix, as
+    ledger names in PostgreSQL are lower case), so every server in front of that
+    database, and ``ledger.connect(url?ledger=…)``, finds the same ledger."""
+
+    def __init__(self, url: str) -> None:
+        from ledger.storage import postgres_store
+
+        self._pg = postgres_store
+        self.url = url
+        postgres_store.PostgresUrl(url)  # a bad URL is refused before serving
+
+    @staticmethod
+    def ledger_name(name: str) -> str:
+        plain = "q_" + name.lower().replace("-", "_")
+        if name == name.lower():
+            return plain
+        # "__" never comes from a name (QLDB forbids "--"), so the two kinds never meet
+        return f"{plain}__{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+
+    def location(self, name: str) -> str:
+        parts = urlsplit(self.url)
+        query = [(k, v) for k, v in parse_qsl(parts.query) if k != "ledger"]
+        query.append(("ledger", self.ledger_name(name)))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+
+    def exists(self, name: str) -> bool:
+        return self.ledger_name(name) in self._pg.list_ledgers(self.url)
+
+    def names(self, recorded: list[str]) -> list[str]:
+        """The ledgers there: the recorded ones, and those another server made whose
+        name reads back from the database (a name with capitals does not: it is seen
+        once asked for by name)."""
+        present = set(self._pg.list_ledgers(self.url))
+        found = {name for name in recorded if self.ledger_name(name) in present}
+        for stored in present:
+            name = stored[2:].replace("_", "-")
+            if stored.startswith("q_") and "__" not in stored and NAME.match(name):
+                found.add(name)
+        return sorted(found)
+
+    def created(self, name: str) -> float:
+        return time.time()
+
+    def taken(self, name: str) -> bool:
+        return self.exists(name)
+
+    def create(self, name: str, limits: Limits | None) -> ledger.Ledger:
+        return ledger.connect(self.location(name), limits=limits)
+
+    def open(self, name: str, limits: Limits | None) -> ledger.Ledger:
+        return ledger.connect(self.location(name), limits=limits)
+
+    def remove(self, name: str, graveyard: Path) -> None:
+        self._pg.delete_ledger(self.location(name))
 
 
 class Catalog:
     """The ledgers under ROOT and their records; opened ledgers are kept open."""
 
-    def __init__(self, root: str | os.PathLike[str], limits: Limits | None = None) -> None:
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        limits: Limits | None = None,
+        storage: str | None = None,
+    ) -> None:
         self.root = Path(root)
         self.limits = limits
+        self.home: DirectoryHome | PostgresHome = (
+            DirectoryHome(self.root) if storage is None else PostgresHome(storage)
+        )
         self._meta = self.root / META_DIR
         self._lock = threading.RLock()
         self._open: dict[str, ledger.Ledger] = {}
@@ -131,7 +234,7 @@ class Catalog:
         """The record of an existing ledger; ResourceNotFoundException otherwise."""
         with self._lock:
             path = self._record_path(name)
-            if not is_ledger_dir(self.root / name):
+            if not self.home.exists(name):
                 raise not_found(name)
             if not path.exists():
                 return self._adopt(name)
@@ -139,8 +242,7 @@ class Catalog:
 
     def _adopt(self, name: str) -> LedgerRecord:
         """A record for a ledger directory put under ROOT without one."""
-        created = (self.root / name / "data.mdb").stat().st_mtime
-        record = LedgerRecord(name=name, created=created)
+        record = LedgerRecord(name=name, created=self.home.created(name))
         self.save(record)
         return record
 
@@ -150,11 +252,8 @@ class Catalog:
 
     def names(self) -> list[str]:
         with self._lock:
-            return sorted(
-                entry.name
-                for entry in self.root.iterdir()
-                if NAME.match(entry.name) and is_ledger_dir(entry)
-            )
+            recorded = [p.stem for p in (self._meta / "ledgers").glob("*.json")]
+            return self.home.names(recorded)
 
     def records(self) -> Iterator[LedgerRecord]:
         for name in self.names():
@@ -166,8 +265,7 @@ class Catalog:
     # -- life cycle -------------------------------------------------------------------
     def create(self, record: LedgerRecord) -> LedgerRecord:
         with self._lock:
-            directory = self.root / record.name
-            if directory.exists():
+            if self.home.taken(record.name):
                 raise ServiceError(
                     "ResourceAlreadyExistsException",
                     f"Ledger {record.name!r} already exists",
@@ -175,13 +273,12 @@ class Catalog:
                     ResourceType="LEDGER",
                     ResourceName=record.name,
                 )
-            directory.mkdir(mode=0o700)
+            self._open[record.name] = self.home.create(record.name, self.limits)
             try:
-                self._open[record.name] = _connect(directory, self.limits, create=True)
                 self.save(record)
             except BaseException:
                 self._close(record.name)
-                shutil.rmtree(directory, ignore_errors=True)
+                self.home.remove(record.name, self._graveyard(record.name))
                 raise
             return record
 
@@ -201,7 +298,7 @@ class Catalog:
                     ResourceName=name,
                 )
             try:
-                db = _connect(self.root / name, self.limits, create=False)
+                db = self.home.open(name, self.limits)
             except Error as exc:
                 raise ServiceError(
                     "ResourcePreconditionNotMetException",
@@ -218,10 +315,11 @@ class Catalog:
         with self._lock:
             self.check_deletable(self.get(name))
             self._close(name)
-            graveyard = self._meta / f"deleting-{name}-{time.time_ns()}"
-            os.replace(self.root / name, graveyard)  # gone at once, then removed
+            self.home.remove(name, self._graveyard(name))
             self._record_path(name).unlink(missing_ok=True)
-            shutil.rmtree(graveyard, ignore_errors=True)
+
+    def _graveyard(self, name: str) -> Path:
+        return self._meta / f"deleting-{name}-{time.time_ns()}"
 
     @staticmethod
     def check_deletable(record: LedgerRecord) -> None:
