@@ -303,7 +303,9 @@ def loads_document(data: bytes) -> Any:
     the same value or raises the same error."""
     if _ionc is not None and simpleion.c_ext and type(data) is bytes and data[:4] == _BVM:
         try:
-            values = _ionc.ionc_read(BytesIO(data), value_model=_MAY_BE_BARE)
+            values = _ionc.ionc_read(
+                BytesIO(data), value_model=_MAY_BE_BARE, text_buffer_size_limit=None
+            )
             value = next(values, _NONE)
             if value is not _NONE and next(values, _NONE) is _NONE:
                 return value

@@ -72,3 +72,11 @@ BVM = b"\xe0\x01\x00\xea"
 )
 def test_malformed_and_odd_input_fails_or_decodes_alike(data: bytes) -> None:
     assert _ours(data) == _reference(data)
+
+
+def test_a_stored_document_takes_the_c_reader_directly(monkeypatch: pytest.MonkeyPatch) -> None:
+    if ion._ionc is None or not simpleion.c_ext:
+        pytest.skip("amazon.ion's C extension is not built here")
+    data = ion.dumps({"VIN": "1N4AL11D75C109151", "Year": 2020})
+    monkeypatch.setattr(simpleion, "loads", None)  # calling it would fail
+    assert ion.loads_document(data) == {"VIN": "1N4AL11D75C109151", "Year": 2020}
