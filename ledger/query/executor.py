@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from ledger.errors import ProgrammingError
-from ledger.query import ast, ddl, dml, planner
+from ledger.query import ast, ddl, dml, planner, point
 from ledger.query.context import QueryContext
 from ledger.query.env import Env, Prepared, Runtime
 from ledger.query.evaluator import Scope, compile_expr
@@ -126,7 +126,12 @@ def prepare(node: ast.Statement, rt: Runtime) -> Prepared:
 
 def _prepare_select(node: ast.Select, rt: Runtime) -> Prepared:
     plan = compile_select(node, Scope(rt))
-    return lambda rt: list(plan.run(Env({}, None, rt)))
+
+    def general(rt: Runtime) -> list[Any]:
+        return list(plan.run(Env({}, None, rt)))
+
+    # a point read (index equality or BY id on one table) skips the pipeline
+    return point.point_read(node, rt, general) or general
 
 
 def _prepare_expression(node: ast.ExprStatement, rt: Runtime) -> Prepared:

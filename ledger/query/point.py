@@ -1,0 +1,189 @@
+"""The prepared fast path for point reads: ``SELECT * FROM t WHERE k = ?`` with an
+index on ``k``, and ``SELECT * FROM t [AS x] BY id WHERE id = ?``.
+
+The general pipeline (SelectPlan: environments, generators, filters, projection) costs
+more than the read itself for these statements, which are most of an application's
+reads.  ``point_read`` recognises the shape once, when the statement is compiled (the
+plan is cached by statement text), and returns a runner that goes from the parameter
+straight to the context's read (``index_range`` or ``get``, which record the read set
+exactly as the general path's reads do), re-applies the equality as PartiQL's ``=``,
+and returns the documents.  Any parameter the index cannot answer (a list, a struct, a
+blob: the general path scans for those) runs the general plan instead, which was
+compiled beside the fast one, so compile-time errors and every result stay the same.
+
+``ENABLED = False`` (tests) makes every runner take the general plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ledger.errors import DataError, ProgrammingError
+from ledger.query import ast, operators, planner
+from ledger.query.context import Bound
+from ledger.query.env import Prepared, Runtime, check_unambiguous
+from ledger.query.sources import _equality_keys
+from ledger.query.values import MISSING, NULL, TEXTS, is_true, kind, text_of
+
+ENABLED = True  # False: every point-read runner defers to the general plan (tests)
+
+_NOT_FOUND = object()
+
+Target = Callable[[Any], Any]  # a document's data -> the value the equality compares
+
+
+def point_read(node: ast.Select, rt: Runtime, general: Prepared) -> Prepared | None:
+    """A fast runner for ``node`` when it is a point read on one table, else None.
+
+    ``general`` is the statement compiled by the general pipeline (already done, so its
+    catalog lookups and compile-time errors are those of the statement)."""
+    source = _lone_table_source(node, rt)
+    if source is None or not isinstance(node.where, ast.Binary) or node.where.op != "=":
+        return None
+    left, right = node.where.left, node.where.right
+    if isinstance(right, ast.Param) and not isinstance(left, ast.Param):
+        target, param, param_first = left, right, False
+    elif isinstance(left, ast.Param) and not isinstance(right, ast.Param):
+        target, param, param_first = right, left, True
+    else:
+        return None
+    table = rt.table(source.expr.name)  # type: ignore[attr-defined]
+    if table is None:
+        return None
+    alias = source.alias or source.expr.name  # type: ignore[attr-defined]
+    shape = planner.SourceShape(alias, source.by, implicit=True)
+    # `=` as the typing mode has it (the evaluator's ``_typed``)
+    eq = operators.strict(operators.eq, "=") if rt.strict else operators.eq
+    test: Callable[[Any, Any], Any] = (
+        (lambda p, v: eq(p, v)) if param_first else (lambda p, v: eq(v, p))
+    )
+    if planner.is_doc_id(target, shape):
+        if not isinstance(target, ast.Var):
+            return None
+        return _by_id_runner(table.table_id, param.index, test, general)
+    name = planner.field_of(target, shape)
+    if name is None or table.index_on(name) is None:
+        return None
+    fetch = _target(target, name, rt)
+    if fetch is None:
+        return None
+    return _index_runner(table.table_id, name, fetch, param.index, test, general)
+
+
+def _lone_table_source(node: ast.Select, rt: Runtime) -> ast.Source | None:
+    """The one FROM source of a plain ``SELECT *`` (no other clause) if it is a table
+    of the user view, read by name."""
+    if (
+        not isinstance(node.projection, ast.ProjectStar)
+        or len(node.from_) != 1
+        or node.group_by
+        or node.group_as is not None
+        or node.having is not None
+        or node.order_by
+        or node.limit is not None
+        or node.offset is not None
+        or node.distinct
+        or rt.bindings
+        or rt.explain is not None
+    ):
+        return None
+    source = node.from_[0]
+    if not isinstance(source, ast.Source) or source.at is not None:
+        return None
+    expr = source.expr
+    if not isinstance(expr, ast.Var) or expr.scoped:
+        return None
+    return source
+
+
+def _target(target: ast.Expr, name: str, rt: Runtime) -> Target | None:
+    """How the general path evaluates the compared field on a document's data."""
+    if isinstance(target, ast.Var):  # implicit attribute of the lone source (Env.lookup)
+        strict, statement = rt.strict, rt.statement
+
+        def implicit(data: Any) -> Any:
+            found = data.get(name, _NOT_FOUND) if isinstance(data, Mapping) else _NOT_FOUND
+            if found is _NOT_FOUND:
+                if strict:
+                    raise ProgrammingError(
+                        f"undefined variable {name} (strict mode)", statement=statement or None
+                    )
+                return MISSING
+            if strict:
+                check_unambiguous(data, name)
+            return found
+
+        return implicit
+    if not isinstance(target, ast.Path) or len(target.steps) != 1:
+        return None
+    if not rt.strict:
+        return lambda data: data.get(name, MISSING) if isinstance(data, Mapping) else MISSING
+    # strict path steps (evaluator ``_strict_field`` / subscript): a step that finds
+    # nothing raises; a field step also refuses an ambiguous name
+    step = target.steps[0]
+    field_step = isinstance(step, ast.FieldStep)
+    shown = repr(name) if field_step else f"[{name!r}]"
+
+    def strict_step(data: Any) -> Any:
+        found = data.get(name, MISSING) if isinstance(data, Mapping) else MISSING
+        if found is MISSING and kind(data) != NULL:
+            raise DataError(f"path step {shown} finds nothing in {kind(data)} (strict mode)")
+        if field_step and isinstance(data, Mapping):
+            check_unambiguous(data, name)
+        return found
+
+    return strict_step
+
+
+def _index_runner(
+    table_id: str,
+    field_name: str,
+    fetch: Target,
+    index: int,
+    test: Callable[[Any, Any], Any],
+    general: Prepared,
+) -> Prepared:
+    def run(rt: Runtime) -> list[Any]:
+        if not ENABLED:
+            return general(rt)
+        value = rt.params[index]
+        ctx = rt.ctx
+        keys = _equality_keys(value, bool(getattr(ctx, "text_index_includes_symbols", False)))
+        if keys is None:
+            return general(rt)  # the index cannot answer: the general path scans
+        rows: list[Any] = []
+        seen: set[str] = set()
+        for key in keys:
+            bound = Bound(key, True)
+            for rec in ctx.index_range(table_id, field_name, bound, bound):
+                if rec.doc_id in seen:
+                    continue
+                seen.add(rec.doc_id)
+                data = rec.data
+                if is_true(test(value, fetch(data))):
+                    rows.append(data)
+        return rows
+
+    run.general = general  # type: ignore[attr-defined]
+    return run
+
+
+def _by_id_runner(
+    table_id: str, index: int, test: Callable[[Any, Any], Any], general: Prepared
+) -> Prepared:
+    def run(rt: Runtime) -> list[Any]:
+        if not ENABLED:
+            return general(rt)
+        value = rt.params[index]
+        if kind(value) not in TEXTS:
+            return []  # an id is a string: nothing else can equal it
+        rec = rt.ctx.get(table_id, text_of(value))
+        if rec is None:
+            return []
+        if not is_true(test(value, rec.doc_id)):
+            return []
+        return [rec.data]
+
+    run.general = general  # type: ignore[attr-defined]
+    return run
