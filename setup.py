@@ -24,6 +24,7 @@ setup(
         Extension(
             "ledger.hashing._native",  # the twin of ion_hash.py, dot.py, merkle.py
             sources=["ledger/hashing/_native.c"],
+            depends=["ledger/_ion_c.h"],
             libraries=["crypto"],
             extra_compile_args=_flags,
             extra_link_args=_extra,
@@ -32,6 +33,7 @@ setup(
         Extension(
             "ledger._ion_native",  # the twin of ledger/ion.py's dumps
             sources=["ledger/_ion_native.c"],
+            depends=["ledger/_ion_c.h"],
             extra_compile_args=_flags,
             extra_link_args=_extra,
             optional=True,

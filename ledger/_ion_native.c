@@ -17,6 +17,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
+#include "_ion_c.h"
 #include <stdint.h>
 #include <string.h>
 
@@ -30,34 +31,6 @@ static PyTypeObject *T_Decimal, *T_Timestamp, *T_IonPyInt, *T_IonPyFloat, *T_Ion
 static PyObject *IT_STRING, *IT_BLOB, *IT_LIST, *S_ion_type, *S_ion_annotations, *S_store,
     *S_precision, *S_fractional_precision, *S_fractional_seconds, *S_utcoffset, *decimal_str,
     *system_symbols;
-
-typedef struct {
-    unsigned char *data;
-    Py_ssize_t len, cap;
-} Buf;
-
-static int reserve(Buf *b, Py_ssize_t extra) {
-    if (b->len + extra <= b->cap) return 0;
-    Py_ssize_t cap = b->cap ? b->cap : 512;
-    while (cap < b->len + extra) {
-        if (cap > PY_SSIZE_T_MAX / 2) { PyErr_NoMemory(); return -1; }
-        cap *= 2;
-    }
-    unsigned char *p = PyMem_Realloc(b->data, (size_t)cap);
-    if (!p) { PyErr_NoMemory(); return -1; }
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int put(Buf *b, const void *p, Py_ssize_t n) {
-    if (reserve(b, n) < 0) return -1;
-    if (n) memcpy(b->data + b->len, p, (size_t)n);
-    b->len += n;
-    return 0;
-}
-
-static int put1(Buf *b, unsigned char c) { return put(b, &c, 1); }
 
 /* Outcomes of a writer: written, not ours to write (amazon.ion's), or a Python error. */
 enum { OK = 0, DECLINE = 1, ERR = -1 };
@@ -85,7 +58,7 @@ static void write_varuint(unsigned char *p, size_t n, int size) {
 
 static int put_varuint(Buf *b, size_t n) {
     int size = varuint_size(n);
-    if (reserve(b, size) < 0) return -1;
+    if (buf_reserve(b, size) < 0) return -1;
     write_varuint(b->data + b->len, n, size);
     b->len += size;
     return 0;
@@ -100,7 +73,7 @@ static int close_container(Buf *b, Py_ssize_t start, unsigned char type) {
         return 0;
     }
     int size = varuint_size(length);
-    if (reserve(b, size) < 0) return -1;
+    if (buf_reserve(b, size) < 0) return -1;
     memmove(b->data + start + 1 + size, b->data + start + 1, length);
     b->data[start] = type | 0x0E;
     write_varuint(b->data + start + 1, length, size);
@@ -541,25 +514,6 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "ledger._ion_native",
                                     "The compiled twin of ledger.ion.dumps.", -1, methods};
-
-static int import_type(PyTypeObject **out, const char *module_name, const char *name) {
-    PyObject *m = PyImport_ImportModule(module_name);
-    if (!m) return -1;
-    PyObject *t = PyObject_GetAttrString(m, name);
-    Py_DECREF(m);
-    if (!t || !PyType_Check(t)) {
-        Py_XDECREF(t);
-        if (!PyErr_Occurred()) PyErr_Format(PyExc_ImportError, "%s.%s is not a type", module_name, name);
-        return -1;
-    }
-    *out = (PyTypeObject *)t;
-    return 0;
-}
-
-static int intern(PyObject **out, const char *s) {
-    *out = PyUnicode_InternFromString(s);
-    return *out ? 0 : -1;
-}
 
 PyMODINIT_FUNC PyInit__ion_native(void) {
     PyDateTime_IMPORT;

@@ -15,6 +15,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED 1
 #include <Python.h>
 #include <datetime.h>
+#include "../_ion_c.h"
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <string.h>
@@ -34,36 +35,6 @@ static PyObject *IT_STRING, *IT_SYMBOL, *IT_SEXP, *IT_CLOB; /* IonType members *
 static PyObject *S_ion_type, *S_ion_annotations, *S_store, *S_text, *S_sid, *S_precision,
     *S_fractional_precision, *S_fractional_seconds, *S_utcoffset, *S_to_bytes, *S_big,
     *S_items, *S_value;
-
-/* --- a growable byte buffer ---------------------------------------------------------- */
-
-typedef struct {
-    unsigned char *data;
-    Py_ssize_t len, cap;
-} Buf;
-
-static int buf_reserve(Buf *b, Py_ssize_t extra) {
-    if (b->len + extra <= b->cap) return 0;
-    Py_ssize_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra) {
-        if (cap > PY_SSIZE_T_MAX / 2) { PyErr_NoMemory(); return -1; }
-        cap *= 2;
-    }
-    unsigned char *p = PyMem_Realloc(b->data, (size_t)cap);
-    if (!p) { PyErr_NoMemory(); return -1; }
-    b->data = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int put(Buf *b, const void *p, Py_ssize_t n) {
-    if (buf_reserve(b, n) < 0) return -1;
-    if (n) memcpy(b->data + b->len, p, (size_t)n);
-    b->len += n;
-    return 0;
-}
-
-static int put1(Buf *b, unsigned char c) { return put(b, &c, 1); }
 
 static inline int is_marker(unsigned char c) { return c == 0x0B || c == 0x0C || c == 0x0E; }
 
@@ -1157,28 +1128,8 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "ledger.hashing._native",
                                     "The compiled core of ledger.hashing.", -1, methods};
 
-static int import_type(PyTypeObject **out, const char *module_name, const char *name) {
-    PyObject *m = PyImport_ImportModule(module_name);
-    if (!m) return -1;
-    PyObject *t = PyObject_GetAttrString(m, name);
-    Py_DECREF(m);
-    if (!t) return -1;
-    if (!PyType_Check(t)) {
-        Py_DECREF(t);
-        PyErr_Format(PyExc_ImportError, "%s.%s is not a type", module_name, name);
-        return -1;
-    }
-    *out = (PyTypeObject *)t;  /* kept for the life of the process */
-    return 0;
-}
-
 static int import_member(PyObject **out, PyObject *cls, const char *name) {
     *out = PyObject_GetAttrString(cls, name);
-    return *out ? 0 : -1;
-}
-
-static int intern(PyObject **out, const char *s) {
-    *out = PyUnicode_InternFromString(s);
     return *out ? 0 : -1;
 }
 
