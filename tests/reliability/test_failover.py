@@ -4,9 +4,12 @@ primary is killed with SIGKILL mid-load, the standby is promoted, the writers
 reconnect and go on.  Afterwards every acknowledged transaction is in the journal
 exactly once, the chain verifies, and the ledger takes writes.
 
-The promotion is done by the test (``pg_ctl promote``, what Patroni or
-pg_auto_failover would do on their own; docs/postgres.md has the recipe with them).
-``LEDGER_SOAK=1`` runs several failovers with more writers.
+Twice: once with the test promoting the standby itself (``pg_ctl promote``), once with
+a real failover manager, pg_auto_failover (tests/pgautofailover.py: a monitor and two
+data nodes under ``pg_autoctl``, synchronous replication, shortened health checks):
+the primary's PostgreSQL and its pg_autoctl keeper are SIGKILLed and the monitor
+promotes the standby on its own (about 8 s from the kill).  docs/postgres.md has the
+recipe.  ``LEDGER_SOAK=1`` runs with more writers and longer load.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import pytest
 import ledger
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import pgautofailover  # noqa: E402
 import pgserver  # noqa: E402
 
 SOAK = os.environ.get("LEDGER_SOAK") == "1"
@@ -83,6 +87,49 @@ def test_writers_survive_the_primary_being_killed(cluster):
     url = (f"postgresql://{pgserver.ROLE}:{pgserver.PASSWORD}@127.0.0.1:{primary.port},"
            f"127.0.0.1:{standby.port}/{pgserver.DATABASE}?ledger=failover"
            "&target_session_attrs=read-write&connect_timeout=2&retry_seconds=60")
+
+    def fail() -> None:
+        pgserver.kill_server(primary)  # mid-load: commits in flight on every writer
+        time.sleep(0.5)
+        standby._pg("pg_ctl", "-D", str(standby.data), "-w", "promote")
+
+    _writers_through_a_failover(url, fail)
+
+
+@pytest.fixture
+def formation():
+    if pgautofailover.pg_autoctl() is None or pgserver.pg_bin() is None:
+        pytest.skip("pg_autoctl is not installed (apt-get install postgresql-15-auto-failover; "
+                    ".ci/run does it)")
+    managed = pgautofailover.start_formation()
+    try:
+        yield managed
+    finally:
+        managed.stop()
+
+
+def test_pg_auto_failover_promotes_the_standby_on_its_own(formation):
+    """The same load, but nobody promotes: pg_auto_failover's monitor notices the dead
+    primary (its keeper is killed too, so nothing restarts it) and promotes the standby."""
+    old, new = formation.primary(), next(n for n in formation.nodes if n != formation.primary())
+    url = formation.url("autofailover") + "&retry_seconds=60"
+
+    def fail() -> None:
+        formation.kill(old)  # pg_autoctl and PostgreSQL: the machine is gone
+        formation.wait_for({new.name: "wait_primary"}, 60)
+
+    _writers_through_a_failover(url, fail)
+    states = formation.states()
+    assert states[new.name] == ("wait_primary", "wait_primary"), states
+    assert states[old.name][1] != "primary", states  # the monitor demoted the dead one
+    promotions = formation.psql(  # the monitor's own record of its decision
+        formation.monitor, "SELECT count(*) FROM pgautofailover.event WHERE nodename = "
+        f"'{new.name}' AND goalstate = 'prepare_promotion'", db="pg_auto_failover")
+    assert int(promotions) >= 1, promotions  # the decision, and the standby's report
+
+
+def _writers_through_a_failover(url: str, fail) -> None:
+    """Writers in several processes; ``fail()`` mid-load; they go on; nothing lost or doubled."""
     with ledger.connect(url) as db:
         db.execute("CREATE TABLE Event")
     ctx = mp.get_context("spawn")
@@ -101,9 +148,7 @@ def test_writers_survive_the_primary_being_killed(cluster):
     time.sleep(LOAD_SECONDS)
     acked += _collect(pipes)
     before_kill = len(acked)
-    pgserver.kill_server(primary)  # mid-load: commits in flight on every writer
-    time.sleep(0.5)
-    standby._pg("pg_ctl", "-D", str(standby.data), "-w", "promote")
+    fail()
     deadline = time.monotonic() + 60
     after = before_kill
     while time.monotonic() < deadline and after < before_kill + 20 * WRITERS:
