@@ -38,6 +38,27 @@ static int put(Buf *b, const void *p, Py_ssize_t n) {
 
 static inline int put1(Buf *b, unsigned char c) { return put(b, &c, 1); }
 
+/* --- Ion binary primitives ------------------------------------------------------------ */
+
+/* A VarInt (amazon.ion's _compute_varint): 7 bits a byte, big-endian, the sign 0x40 in
+ * the first byte, the end mark 0x80 on the last; writes at most 12 bytes to `out`. */
+static int varint_bytes(long long v, unsigned char *out) {
+    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    unsigned char groups[12];
+    int count = 0;
+    groups[count++] = m & 0x7F;
+    m >>= 7;
+    while (m) {
+        groups[count++] = m & 0x7F;
+        m >>= 7;
+    }
+    if (groups[count - 1] & 0x40) groups[count++] = 0;
+    if (v < 0) groups[count - 1] |= 0x40;
+    groups[0] |= 0x80;
+    for (int i = 0; i < count; i++) out[i] = groups[count - 1 - i];
+    return count;
+}
+
 /* --- module initialisation -------------------------------------------------------------- */
 
 /* *out = module_name.name, which must be a type; kept for the life of the process. */

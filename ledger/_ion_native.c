@@ -103,23 +103,6 @@ static int magnitude_bytes(unsigned long long m, int sign_room, int negative, un
     return n;
 }
 
-static int varint_bytes(long long v, unsigned char *out) {
-    unsigned long long m = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    unsigned char groups[12];
-    int count = 0;
-    groups[count++] = m & 0x7F;
-    m >>= 7;
-    while (m) {
-        groups[count++] = m & 0x7F;
-        m >>= 7;
-    }
-    if (groups[count - 1] & 0x40) groups[count++] = 0;
-    if (v < 0) groups[count - 1] |= 0x40;
-    groups[0] |= 0x80;
-    for (int i = 0; i < count; i++) out[i] = groups[count - 1 - i];
-    return count;
-}
-
 /* --- scalars ------------------------------------------------------------------------- */
 
 static int w_int(Writer *w, PyObject *v) {

@@ -101,21 +101,8 @@ static PyObject *data_error(const char *fmt, ...) {
 
 /* _compute_varint: 7 bits a byte, big-endian, sign 0x40 in the first, end 0x80 on the last. */
 static int put_varint(Buf *b, long long n) {
-    unsigned long long magnitude = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
-    unsigned char groups[12];
-    int count = 0;
-    groups[count++] = magnitude & 0x7F;
-    magnitude >>= 7;
-    while (magnitude) {
-        groups[count++] = magnitude & 0x7F;
-        magnitude >>= 7;
-    }
-    if (groups[count - 1] & 0x40) groups[count++] = 0;
-    if (n < 0) groups[count - 1] |= 0x40;
-    groups[0] |= 0x80;
-    if (buf_reserve(b, count) < 0) return -1;
-    for (int i = count - 1; i >= 0; i--) b->data[b->len++] = groups[i];
-    return 0;
+    unsigned char bytes[12];
+    return put(b, bytes, varint_bytes(n, bytes));
 }
 
 /* Big-endian bytes of a magnitude, fewest bytes; `sign_room` keeps the top bit free
