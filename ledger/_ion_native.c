@@ -13,13 +13,22 @@
  * `$ion_symbol_table::{symbols:[...]}` holding the field names in order of first use
  * (system symbols such as `name` keep their ids), then the value.  Containers are
  * written body first and their header put in front, with the shortest length form.
+ *
+ * Also the twin of ion.py's ids (pure_new_id): the same 128 bits (clock, then random)
+ * in the same 22 base62 digits; tests/hashing/test_ids.py compares them.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
 #include "_ion_c.h"
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+#if defined(__APPLE__)
+#include <sys/random.h>  /* getentropy */
+#endif
 
 #define MAX_DEPTH 1000
 #define MIN_EXPONENT -6176 /* decimal128's range, as ion.py's check_decimal */
@@ -428,6 +437,102 @@ static int w_value(Writer *w, PyObject *v) {
     return DECLINE;
 }
 
+/* --- ids: the twin of ion.py's pure_new_id and _id_text ------------------------------------ */
+
+#define ID_LENGTH 22
+static const char BASE62[] = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+typedef unsigned __int128 u128;
+
+/* The last id issued and a pool of random bytes (getentropy gives at most 256 a call).
+ * Touched with the GIL held only; a forked child forgets both (atfork_child): it must
+ * not hand out its parent's next random bytes, nor step from its parent's last id. */
+static u128 last_id;
+#define POOL_SIZE 250
+static unsigned char pool[POOL_SIZE];
+static int pool_at = POOL_SIZE;
+
+static void atfork_child(void) {
+    last_id = 0;
+    pool_at = POOL_SIZE;
+}
+
+static int random_bytes(unsigned char *out, int n) {
+    if (pool_at + n > POOL_SIZE) {
+        if (getentropy(pool, POOL_SIZE) != 0) {
+            PyErr_SetFromErrno(PyExc_OSError);
+            return -1;
+        }
+        pool_at = 0;
+    }
+    memcpy(out, pool + pool_at, (size_t)n);
+    pool_at += n;
+    return 0;
+}
+
+static u128 big_endian(const unsigned char *p, int n) {
+    u128 v = 0;
+    for (int i = 0; i < n; i++) v = v << 8 | p[i];
+    return v;
+}
+
+/* 22 base62 digits of n, most significant first (ion.py's _id_text).  Two 128-bit
+ * divisions split n into 64-bit pieces of ten digits (2 + 10 + 10): 128-bit division is
+ * a library call, 64-bit division by 62 a multiplication. */
+static PyObject *id_text_of(u128 n) {
+    const unsigned long long ten_digits = 839299365868340224ULL; /* 62**10 */
+    unsigned long long pieces[3];
+    pieces[2] = (unsigned long long)(n % ten_digits);
+    n /= ten_digits;
+    pieces[1] = (unsigned long long)(n % ten_digits);
+    pieces[0] = (unsigned long long)(n / ten_digits); /* < 62**2 */
+    char text[ID_LENGTH];
+    int at = ID_LENGTH;
+    for (int p = 2; p >= 0; p--) {
+        unsigned long long v = pieces[p];
+        for (int i = 0; i < (p ? 10 : 2); i++) {
+            text[--at] = BASE62[v % 62];
+            v /= 62;
+        }
+    }
+    return PyUnicode_FromStringAndSize(text, ID_LENGTH);
+}
+
+/* new_id(): ion.py's pure_new_id, with the GIL as its lock. */
+static PyObject *py_new_id(PyObject *self, PyObject *unused) {
+    struct timespec now;
+    unsigned char r[10];
+    if (clock_gettime(CLOCK_REALTIME, &now) != 0) return PyErr_SetFromErrno(PyExc_OSError);
+    /* time.time_ns() // 1_000_000, floored like Python's // for times before 1970 */
+    long long ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+    long long ms = ns >= 0 ? ns / 1000000 : -((-ns + 999999) / 1000000);
+    if (random_bytes(r, 10) < 0) return NULL;
+    u128 n = (u128)(unsigned long long)ms << 80 | big_endian(r, 10);
+    if (n <= last_id) { /* the same millisecond (or the clock stepped back) */
+        if (random_bytes(r, 4) < 0) return NULL;
+        n = last_id + 1 + big_endian(r, 4);
+    }
+    last_id = n;
+    return id_text_of(n);
+}
+
+/* id_text(n): the id of the 128-bit number n (for the differential tests). */
+static PyObject *py_id_text(PyObject *self, PyObject *n) {
+    if (!PyLong_Check(n)) return PyErr_Format(PyExc_TypeError, "id_text needs an int");
+    PyObject *sixty_four = PyLong_FromLong(64);
+    PyObject *high = sixty_four ? PyNumber_Rshift(n, sixty_four) : NULL;
+    Py_XDECREF(sixty_four);
+    if (!high) return NULL;
+    unsigned long long hi = PyLong_AsUnsignedLongLong(high); /* negative or >= 2**128: error */
+    Py_DECREF(high);
+    if (hi == (unsigned long long)-1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return PyErr_Format(PyExc_ValueError, "an id is a number in [0, 2**128)");
+    }
+    unsigned long long lo = PyLong_AsUnsignedLongLongMask(n);
+    if (lo == (unsigned long long)-1 && PyErr_Occurred()) return NULL;
+    return id_text_of((u128)hi << 64 | lo);
+}
+
 /* --- public ------------------------------------------------------------------------------ */
 
 static const unsigned char IVM[] = {0xE0, 0x01, 0x00, 0xEA};
@@ -492,6 +597,8 @@ done:
 static PyMethodDef methods[] = {
     {"dumps", py_dumps, METH_VARARGS,
      "Ion binary of a value as amazon.ion writes it, or None when amazon.ion must write it."},
+    {"new_id", py_new_id, METH_NOARGS, "A new 22-character id (ledger.ion.pure_new_id's twin)."},
+    {"id_text", py_id_text, METH_O, "The 22 base62 digits of a 128-bit number."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -501,6 +608,12 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "ledger._ion_native",
 PyMODINIT_FUNC PyInit__ion_native(void) {
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
+    static int atfork_registered;
+    if (!atfork_registered) {
+        if (pthread_atfork(NULL, NULL, atfork_child) != 0)
+            return PyErr_Format(PyExc_ImportError, "pthread_atfork failed");
+        atfork_registered = 1;
+    }
     const char *st = "amazon.ion.simple_types";
     if (import_type(&T_Decimal, "decimal", "Decimal") < 0 ||
         import_type(&T_Timestamp, "amazon.ion.core", "Timestamp") < 0 ||

@@ -24,7 +24,7 @@ from ledger.storage import layout
 from ledger.storage.kv import WriteTxn
 
 
-@dataclass
+@dataclass(slots=True)
 class _Revision:
     """One revision of the block being built, with what the summary needs."""
 
@@ -37,6 +37,7 @@ class _Revision:
     base: layout.DocHeader | None
     hash: bytes
     statements: list[int]
+    metadata: dict[str, Any]  # hashed into ``hash``, and the envelope's metadata
     is_catalog: bool = False
 
 
@@ -91,11 +92,12 @@ def apply_plan(journal: Journal, w: WriteTxn, plan: _Plan) -> BlockAddress:
         w.put("blocks", layout.block_key(old_seq), raw)
         journal.forget_block(old_seq)
     _apply_catalog(journal, w, tx, plan.tables, seq)
+    tx_id = tx.id
     for idx, rev in enumerate(plan.revisions):
         if rev.is_catalog:
             _record_revision(w, rev, seq, idx, ms)
         else:
-            _apply_revision(w, rev, seq, ms, tx.id, idx)
+            _apply_revision(w, rev, seq, ms, tx_id, idx)
     for table_id in {rev.table.table_id for rev in plan.revisions}:
         w.put("table_seq", layout.ident(table_id), layout.u64(seq))
     return plan.address
@@ -142,26 +144,36 @@ def _revisions(
     w: WriteTxn, tx: Transaction, tables: dict[str, TableInfo], tx_time: _dt.datetime
 ) -> list[_Revision]:
     out = []
+    tx_id = tx.id
     for table_id, info in tx.catalog_changes.items():
         previous = tables.get(table_id)
         version = 0 if previous is None else _catalog_version(w, table_id) + 1
         record = catalog.to_record(info)
-        out.append(_make(tx, info, table_id, version, record, ion.dumps(record), ion_hash(record),
-                         None, tx_time, tx.catalog_statements[table_id], is_catalog=True))
+        out.append(_make(tx_id, info, table_id, version, record, ion.dumps(record),
+                         ion_hash(record), None, tx_time, tx.catalog_statements[table_id],
+                         is_catalog=True))
+    infos: dict[str, TableInfo] = {}  # one catalog lookup per table, not per document
     for pending in tx.docs.values():
-        table = tx.table_by_id(pending.table_id)
-        assert table is not None
-        out.append(_from_pending(tx, table, pending, tx_time))
+        table = infos.get(pending.table_id)
+        if table is None:
+            table = infos[pending.table_id] = _table_of(tx, pending.table_id)
+        out.append(_from_pending(tx_id, table, pending, tx_time))
     return out
 
 
-def _from_pending(tx: Transaction, info: TableInfo, p: Pending, tx_time: _dt.datetime) -> _Revision:
-    return _make(tx, info, p.doc_id, p.version, p.data, p.encoded, p.data_hash, p.base, tx_time,
+def _table_of(tx: Transaction, table_id: str) -> TableInfo:
+    table = tx.table_by_id(table_id)
+    assert table is not None
+    return table
+
+
+def _from_pending(tx_id: str, info: TableInfo, p: Pending, tx_time: _dt.datetime) -> _Revision:
+    return _make(tx_id, info, p.doc_id, p.version, p.data, p.encoded, p.data_hash, p.base, tx_time,
                  p.statements)
 
 
 def _make(
-    tx: Transaction,
+    tx_id: str,
     info: TableInfo,
     doc_id: str,
     version: int,
@@ -174,10 +186,10 @@ def _make(
     *,
     is_catalog: bool = False,
 ) -> _Revision:
-    metadata = {"id": doc_id, "version": version, "txTime": tx_time, "txId": tx.id}
+    metadata = {"id": doc_id, "version": version, "txTime": tx_time, "txId": tx_id}
     digest = revision_hash(metadata, data_hash=data_hash)
     return _Revision(info, doc_id, version, data, encoded, data_hash, base, digest, statements,
-                     is_catalog)
+                     metadata, is_catalog)
 
 
 def _catalog_version(w: WriteTxn, table_id: str) -> int:
@@ -198,8 +210,9 @@ def _block(
     info = transaction_info(tx, revisions)
     redaction = redaction_info(journal, tx)
     hashes = block_hashes(info, [r.hash for r in revisions], previous_hash, redaction)
+    address_ion = address.to_ion()  # one dict for the block and each revision: same bytes
     block: dict[str, Any] = {
-        "blockAddress": address.to_ion(),
+        "blockAddress": address_ion,
         "transactionId": tx.id,
         "blockTimestamp": tx_time,
         "blockHash": hashes.block_hash,
@@ -211,7 +224,7 @@ def _block(
     block["transactionInfo"] = info
     if redaction is not None:
         block["redactionInfo"] = redaction
-    block["revisions"] = [_revision_envelope(r, address, tx_time, tx.id) for r in revisions]
+    block["revisions"] = [_revision_envelope(r, address_ion) for r in revisions]
     return block
 
 
@@ -241,14 +254,11 @@ def redaction_info(journal: Journal, tx: Transaction) -> dict[str, Any] | None:
     return {"revisions": [r.to_ion(journal.strand_id) for r in tx.redactions]}
 
 
-def _revision_envelope(
-    r: _Revision, address: BlockAddress, tx_time: _dt.datetime, tx_id: str
-) -> dict[str, Any]:
+def _revision_envelope(r: _Revision, address_ion: dict[str, Any]) -> dict[str, Any]:
     """A revision without its data: the block stores the data's bytes after the envelope
-    (journal/blocks.py), so each document is encoded once."""
-    value: dict[str, Any] = {"blockAddress": address.to_ion(), "hash": r.hash}
-    value["metadata"] = {"id": r.doc_id, "version": r.version, "txTime": tx_time, "txId": tx_id}
-    return value
+    (journal/blocks.py), so each document is encoded once.  Its metadata is the dict
+    its hash was computed from (id, version, txTime, txId)."""
+    return {"blockAddress": address_ion, "hash": r.hash, "metadata": r.metadata}
 
 
 def _check_size(journal: Journal, revisions: list[_Revision]) -> None:
@@ -319,8 +329,9 @@ def _sync_indexes(w: WriteTxn, before: TableInfo | None, after: TableInfo) -> No
 def _apply_revision(w: WriteTxn, rev: _Revision, seq: int, ms: int, tx_id: str, idx: int) -> None:
     table_id, doc_id = rev.table.table_id, rev.doc_id
     key = layout.doc_key(table_id, doc_id)
-    old = w.get("docs", key)
-    if old is not None:
+    # a document this transaction created (no base revision) has no record to replace
+    old = None if rev.base is None else w.get("docs", key)
+    if old is not None and rev.table.indexes:
         old_data = ion.loads(blocks.row_data(w, old))
         for index in rev.table.indexes:
             w.delete("index", layout.index_key(index.index_id, index_value(old_data, index.field), doc_id))

@@ -113,6 +113,12 @@ class Journal:
         ms = layout.read_times_key(last_time[0])[0] if last_time else 0
         return Tip(seq, last[1], ms)
 
+    @staticmethod
+    def tip_seq_in(txn: ReadTxn) -> int:
+        """``tip(txn).seq`` in one lookup (a transaction's snapshot needs no more)."""
+        last = txn.last("block_hashes")
+        return -1 if last is None else layout.read_u64(last[0])
+
     def tip_seq(self) -> int:
         """The newest block's sequence number now (-1 for an empty journal)."""
         txn = self.store.read()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from ledger.errors import Error
@@ -27,14 +26,20 @@ T = TypeVar("T")
 MAX_BATCH = 256
 
 
-@dataclass
 class _Request:
-    plan: Callable[[WriteTxn], Any]
-    apply: Callable[[WriteTxn, Any], Any]
-    done: threading.Event = field(default_factory=threading.Event)
-    lead: bool = False  # promoted to write the next batch
-    result: Any = None
-    error: BaseException | None = None
+    """One caller's (plan, apply) and, once written, its outcome."""
+
+    __slots__ = ("apply", "done", "error", "lead", "plan", "result")
+
+    def __init__(self, plan: Callable[[WriteTxn], Any], apply: Callable[[WriteTxn, Any], Any]) -> None:
+        self.plan = plan
+        self.apply = apply
+        # set when the request is written (or it is promoted to lead); only a caller that
+        # waits needs one: a lone writer (every single-threaded commit) makes none
+        self.done: threading.Event | None = None
+        self.lead = False  # promoted to write the next batch
+        self.result: Any = None
+        self.error: BaseException | None = None
 
 
 class GroupWriter:
@@ -50,20 +55,29 @@ class GroupWriter:
         request = _Request(plan, apply)
         with self._lock:
             self._queue.append(request)
-            request.lead = not self._writing
-            self._writing = True
-        while True:
-            if request.lead:
-                request.lead = False
-                self._write_next_batch()
-            request.done.wait()
-            if request.lead:  # woken to lead, our own request still queued
-                request.done.clear()
-                continue
-            break
+            leading = not self._writing
+            if leading:
+                self._writing = True
+            else:
+                request.done = threading.Event()
+        if leading:  # nobody was writing, so the queue held only us: we are in the batch
+            self._write_next_batch()
+        else:
+            self._follow(request)
         if request.error is not None:
             raise request.error
         return request.result
+
+    def _follow(self, request: _Request) -> None:
+        """Wait until ``request`` is written, leading a batch if promoted to."""
+        assert request.done is not None
+        while True:
+            request.done.wait()
+            if not request.lead:
+                return
+            request.lead = False  # woken to lead, our own request still queued
+            request.done.clear()
+            self._write_next_batch()  # it holds our request: done is set when it returns
 
     def _write_next_batch(self) -> None:
         with self._lock:
@@ -73,7 +87,8 @@ class GroupWriter:
         finally:
             self._hand_over()
             for request in batch:
-                request.done.set()
+                if request.done is not None:
+                    request.done.set()
 
     def _hand_over(self) -> None:
         """Wake the first waiting request to lead the next batch, or stop writing."""
@@ -81,7 +96,8 @@ class GroupWriter:
             if not self._queue:
                 self._writing = False
                 return
-            successor = self._queue[0]
+            successor = self._queue[0]  # queued while we wrote: it waits, on its own Event
+            assert successor.done is not None
             successor.lead = True
             successor.done.set()
 

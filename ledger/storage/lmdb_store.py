@@ -33,11 +33,17 @@ class _LmdbRead(ReadTxn):
     def __init__(self, store: LmdbStore, txn: Any) -> None:
         self._store = store
         self._txn = txn
+        self._dbs = store._shared.dbs  # name -> handle, looked up once per transaction
         self._closed = False
 
     def get(self, db: str, key: bytes) -> bytes | None:
-        value = self._txn.get(key, db=self._store.handle(db))
-        return None if value is None else bytes(value)
+        # buffers=False: LMDB's value is already a bytes copy
+        return self._txn.get(key, db=self._dbs[db])
+
+    def last(self, db: str) -> tuple[bytes, bytes] | None:
+        """The last item: one cursor step, not a generator (a commit asks ~3 times)."""
+        cursor = self._txn.cursor(db=self._dbs[db])
+        return cursor.item() if cursor.last() else None
 
     def range(
         self,
@@ -61,10 +67,10 @@ class _LmdbRead(ReadTxn):
 
 class _LmdbWrite(_LmdbRead, WriteTxn):
     def put(self, db: str, key: bytes, value: bytes) -> None:
-        self._txn.put(key, value, db=self._store.handle(db))
+        self._txn.put(key, value, db=self._dbs[db])
 
     def delete(self, db: str, key: bytes) -> None:
-        self._txn.delete(key, db=self._store.handle(db))
+        self._txn.delete(key, db=self._dbs[db])
 
 
 def _forward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
@@ -102,6 +108,7 @@ class _Env:
         self.env = _open_env(path, readonly, map_size)
         self.users = 0
         self.readers = 0
+        self.waiting = 0  # threads waiting for readers to close (to resize the map)
         self.cond = threading.Condition()
         self._refuse_foreign()
         try:
@@ -180,7 +187,16 @@ class LmdbStore(KVStore):
     def reader_closed(self) -> None:
         with self._cond:
             self._shared.readers -= 1
-            self._cond.notify_all()
+            if self._shared.waiting:
+                self._cond.notify_all()
+
+    def _wait_for_readers(self, most: int, timeout: float) -> bool:
+        """With ``_cond`` held: wait until at most ``most`` snapshots are open."""
+        self._shared.waiting += 1
+        try:
+            return self._cond.wait_for(lambda: self._shared.readers <= most, timeout)
+        finally:
+            self._shared.waiting -= 1
 
     def _begin(self, *, write: bool) -> Any:
         try:
@@ -222,7 +238,7 @@ class LmdbStore(KVStore):
 
     def _grow(self) -> None:
         with self._cond:
-            if not self._cond.wait_for(lambda: self._shared.readers == 0, GROW_WAIT_SECONDS):
+            if not self._wait_for_readers(0, GROW_WAIT_SECONDS):
                 raise StorageError(
                     f"{self.path}: the map is full and could not grow while "
                     f"{self._shared.readers} transaction(s) stayed open"
@@ -235,7 +251,7 @@ class LmdbStore(KVStore):
 
     def _adopt_size(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._shared.readers <= 1, GROW_WAIT_SECONDS)
+            self._wait_for_readers(1, GROW_WAIT_SECONDS)
             self._env.set_mapsize(0)
 
     def map_size(self) -> int:
