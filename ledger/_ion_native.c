@@ -15,7 +15,9 @@
  * written body first and their header put in front, with the shortest length form.
  *
  * Also the twin of ion.py's ids (pure_new_id): the same 128 bits (clock, then random)
- * in the same 22 base62 digits; tests/hashing/test_ids.py compares them.
+ * in the same 22 base62 digits; tests/hashing/test_ids.py compares them.  And of
+ * query/values.py's copy of a value DML stores (_convert with storage), for plain
+ * dicts, lists and scalars; tests/hashing/test_storage_copy.py compares them.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -229,7 +231,10 @@ static int w_timestamp(Writer *w, PyObject *v, int plain) {
             return DECLINE;
         PyObject *seconds = PyObject_GetAttr(v, S_fractional_seconds);
         if (!seconds) return ERR;
-        int simple = seconds == Py_None;
+        /* A Timestamp keeps fractional_precision == min(-exponent, 6) of its fractional
+         * seconds (its constructor checks it), so fewer than 6 digits means an exponent
+         * above -6: only 6 digits need the (~7,000-instruction) look at the exponent. */
+        int simple = seconds == Py_None || digits < 6;
         if (!simple) {  /* more digits than the microseconds hold: amazon.ion's path */
             PyObject *t = PyObject_CallMethod(seconds, "as_tuple", NULL);
             PyObject *exp = t ? PyObject_GetAttrString(t, "exponent") : NULL;
@@ -533,6 +538,99 @@ static PyObject *py_id_text(PyObject *self, PyObject *n) {
     return id_text_of((u128)hi << 64 | lo);
 }
 
+/* --- storage copies: the twin of ledger/query/values.py's _convert(value, True, depth) ----- */
+
+/* A copy of v as DML stores it, or DECLINE (*out NULL) for anything but exact dicts with
+ * str keys, lists, tuples and the scalar types in `as_is` (kept as they are); also past
+ * max_depth levels, where _convert raises its own error. */
+static int copy_value(PyObject *v, PyObject *as_is, int depth, int max_depth, PyObject **out);
+
+static int copy_dict(PyObject *v, PyObject *as_is, int depth, int max_depth, PyObject **out) {
+    PyObject *copy = PyDict_New();
+    if (!copy) return ERR;
+    Py_ssize_t pos = 0;
+    PyObject *name, *item;
+    int rc = OK;
+    while (rc == OK && PyDict_Next(v, &pos, &name, &item)) {
+        if (!PyUnicode_CheckExact(name)) {
+            rc = DECLINE;
+            break;
+        }
+        PyObject *converted;
+        Py_INCREF(name);
+        Py_INCREF(item);
+        rc = copy_value(item, as_is, depth + 1, max_depth, &converted);
+        if (rc == OK) {
+            if (PyDict_SetItem(copy, name, converted) < 0) rc = ERR;
+            Py_DECREF(converted);
+        }
+        Py_DECREF(name);
+        Py_DECREF(item);
+    }
+    if (rc != OK) {
+        Py_DECREF(copy);
+        return rc;
+    }
+    *out = copy;
+    return OK;
+}
+
+static int copy_sequence(PyObject *v, PyObject *as_is, int depth, int max_depth, PyObject **out) {
+    int is_list = PyList_CheckExact(v);
+    Py_ssize_t n = is_list ? PyList_GET_SIZE(v) : PyTuple_GET_SIZE(v);
+    PyObject *copy = PyList_New(0);
+    if (!copy) return ERR;
+    int rc = OK;
+    for (Py_ssize_t i = 0; rc == OK && i < n; i++) {
+        if (is_list && i >= PyList_GET_SIZE(v)) break;  /* shrunk meanwhile */
+        PyObject *item = is_list ? PyList_GET_ITEM(v, i) : PyTuple_GET_ITEM(v, i), *converted;
+        Py_INCREF(item);
+        rc = copy_value(item, as_is, depth + 1, max_depth, &converted);
+        Py_DECREF(item);
+        if (rc == OK) {
+            if (PyList_Append(copy, converted) < 0) rc = ERR;
+            Py_DECREF(converted);
+        }
+    }
+    if (rc != OK) {
+        Py_DECREF(copy);
+        return rc;
+    }
+    *out = copy;
+    return OK;
+}
+
+static int copy_value(PyObject *v, PyObject *as_is, int depth, int max_depth, PyObject **out) {
+    PyTypeObject *t = Py_TYPE(v);
+    *out = NULL;
+    if (t == &PyDict_Type || t == &PyList_Type || t == &PyTuple_Type) {
+        if (depth >= max_depth) return DECLINE;
+        return t == &PyDict_Type ? copy_dict(v, as_is, depth, max_depth, out)
+                                 : copy_sequence(v, as_is, depth, max_depth, out);
+    }
+    int known = PySet_Contains(as_is, (PyObject *)t);
+    if (known < 0) return ERR;
+    if (!known) return DECLINE;
+    Py_INCREF(v);
+    *out = v;
+    return OK;
+}
+
+/* storage_copy(value, as_is, max_depth): values.py's _convert(value, True, 0) for the
+ * shapes copy_value takes, else None (the caller runs _convert). */
+static PyObject *py_storage_copy(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyFrozenSet_Check(args[1]) || !PyLong_Check(args[2]))
+        return PyErr_Format(PyExc_TypeError, "storage_copy(value, as_is: frozenset, max_depth: int)");
+    long max_depth = PyLong_AsLong(args[2]);
+    if (max_depth == -1 && PyErr_Occurred()) return NULL;
+    if (max_depth > MAX_DEPTH) max_depth = MAX_DEPTH;
+    PyObject *out;
+    int rc = copy_value(args[0], args[1], 0, (int)max_depth, &out);
+    if (rc == ERR) return NULL;
+    if (rc == DECLINE) Py_RETURN_NONE;
+    return out;
+}
+
 /* --- public ------------------------------------------------------------------------------ */
 
 static const unsigned char IVM[] = {0xE0, 0x01, 0x00, 0xEA};
@@ -599,6 +697,8 @@ static PyMethodDef methods[] = {
      "Ion binary of a value as amazon.ion writes it, or None when amazon.ion must write it."},
     {"new_id", py_new_id, METH_NOARGS, "A new 22-character id (ledger.ion.pure_new_id's twin)."},
     {"id_text", py_id_text, METH_O, "The 22 base62 digits of a 128-bit number."},
+    {"storage_copy", (PyCFunction)(void (*)(void))py_storage_copy, METH_FASTCALL,
+     "values.py's _convert(value, storage=True), or None when it must run."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -155,6 +155,7 @@ def _answering(value: Any) -> Any:
 # The compiled twin of dumps (ledger/_ion_native.c): the same bytes for the values the
 # ledger stores each commit; None for the rest, which amazon.ion writes.
 _ion_native = _native.load("ledger._ion_native")
+compiled_core = _ion_native  # the compiled module (ids, encoding, storage copies) or None
 _compiled_dumps: Callable[..., bytes | None] | None = (
     _ion_native.dumps if _ion_native is not None else None
 )

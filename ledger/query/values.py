@@ -32,7 +32,7 @@ from amazon.ion.simple_types import (
 from amazon.ion.symbols import SymbolToken
 
 from ledger.errors import DataError
-from ledger.ion import MAX_NESTING
+from ledger.ion import MAX_NESTING, compiled_core
 
 
 class _Missing:
@@ -401,8 +401,20 @@ def to_ion(value: Any, *, storage: bool = False) -> Any:
     become plain lists, MISSING elements are dropped and containers are copied (what is
     stored shares nothing mutable with the caller).  The journal refuses what Ion cannot
     store exactly (ledger.ion.check_storable).
+
+    A document to store (a plain dict or list of plain values: every parameter a
+    program inserts) is copied by the compiled twin of ``_convert`` where it is built,
+    ~0.5 us instead of ~6; it declines anything else, which ``_convert`` then copies.
     """
+    if storage and _compiled_copy is not None and (type(value) is dict or type(value) is list):
+        copied = _compiled_copy(value, _AS_IS, MAX_NESTING)
+        if copied is not None:
+            return copied
     return _convert(value, storage, 0)
+
+
+# storage_copy(value, as_is, max_depth): _convert(value, True, 0), or None to decline
+_compiled_copy = compiled_core.storage_copy if compiled_core is not None else None
 
 
 def _convert(value: Any, storage: bool, depth: int) -> Any:
