@@ -37,11 +37,15 @@ def entries_hash_list(
     transaction_info: Any,
     revision_hashes: Sequence[bytes] = (),
     redaction_info: Any = None,
+    *,
+    revisions_root: bytes | None = None,
 ) -> list[bytes]:
-    """The block's entriesHashList, in the ledger's order (see the module docstring)."""
+    """The block's entriesHashList, in the ledger's order (see the module docstring).
+
+    ``revisions_root``: ``merkle_root(revision_hashes)`` when the caller has it."""
     entries = [ion_hash(transaction_info)]
     if revision_hashes:
-        entries.append(merkle_root(revision_hashes))
+        entries.append(merkle_root(revision_hashes) if revisions_root is None else revisions_root)
     if redaction_info is not None:
         entries.append(ion_hash(redaction_info))
     return entries
@@ -67,10 +71,13 @@ def block_hashes(
 
     The genesis block has no previous hash (``b""``), so its blockHash is its entriesHash.
     """
-    entries = entries_hash_list(transaction_info, revision_hashes, redaction_info)
+    revisions_root = merkle_root(revision_hashes)  # once: a 40-revision root is 39 hashes
+    entries = entries_hash_list(
+        transaction_info, revision_hashes, redaction_info, revisions_root=revisions_root
+    )
     entries_hash = merkle_root(entries)
     return BlockHashes(
-        revisions_root=merkle_root(revision_hashes),
+        revisions_root=revisions_root,
         entries_hash_list=entries,
         entries_hash=entries_hash,
         block_hash=dot(entries_hash, previous_block_hash),

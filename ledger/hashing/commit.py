@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 from typing import Any
 
 from ledger.hashing.dot import dot
@@ -44,10 +45,16 @@ def statement_digest(
     statement: str, parameters: Sequence[Any] = (), known: KnownSerializations | None = None
 ) -> bytes:
     """``H(statement as Ion string)``, then ``dot``-ed with ``H(p)`` of each parameter."""
-    digest = ion_hash(str(statement))
+    digest = _text_hash(str(statement))
     for p in parameters:
         digest = dot(digest, known.hash_of(p) if known is not None else ion_hash(p))
     return digest
+
+
+@lru_cache(maxsize=256)
+def _text_hash(statement: str) -> bytes:
+    """``H(statement)``: a program runs the same few statements again and again."""
+    return ion_hash(statement)
 
 
 def commit_digest(transaction_id: str, statements: Iterable[tuple[str, Sequence[Any]]]) -> bytes:

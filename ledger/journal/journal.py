@@ -157,15 +157,19 @@ class Journal:
 
         A write transaction passes ``cache=False``: what it sees may never commit.
         """
+        return self.tables_at(txn, cache=cache)[1]
+
+    def tables_at(self, txn: ReadTxn, *, cache: bool = True) -> tuple[int, dict[str, TableInfo]]:
+        """``(catalog_seq(txn), tables(txn))`` in one read of the catalog's version."""
         seq = self.catalog_seq(txn)
         cached = self._catalog_cache
         if cache and cached is not None and cached[0] == seq:
-            return cached[1]
+            return cached
         tables = {k.decode("ascii"): catalog.decode(k.decode("ascii"), v) for k, v in txn.range("tables")}
         if cache:
             with self._catalog_lock:
                 self._catalog_cache = (seq, tables)
-        return tables
+        return seq, tables
 
     # -- blocks ------------------------------------------------------------------
     def block_bytes(self, txn: ReadTxn, seq: int) -> bytes:

@@ -17,7 +17,7 @@ from ledger.query.context import TableInfo
 from ledger.storage import layout
 
 
-@dataclass
+@dataclass(slots=True)
 class Pending:
     """A document this transaction wrote: its next revision (data None = deleted)."""
 

@@ -75,7 +75,9 @@ class Transaction:
         self.journal = journal
         self.limits = journal.limits
         self._snap: ReadTxn | None = journal.store.read()
-        self._committed_tables = journal.tables(self._snap)
+        # the catalog's version now too: commit checks it, and it costs a read later
+        self._snapshot_catalog_seq: int | None
+        self._snapshot_catalog_seq, self._committed_tables = journal.tables_at(self._snap)
         self._started = time.monotonic()
         self.statements: list[StatementRecord] = []
         self.docs: dict[tuple[str, str], Pending] = {}
@@ -92,7 +94,6 @@ class Transaction:
         # attributes, not cached_property, whose lock cost ~3 us a read on every commit
         self._id: str | None = None
         self._snapshot_seq: int | None = None
-        self._snapshot_catalog_seq: int | None = None
 
     @property
     def id(self) -> str:

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, MutableMapping
 from typing import Any
 
+from amazon.ion.core import IonType
+from amazon.ion.simple_types import IonPyDict
+
 from ledger.errors import DataError, ProgrammingError
 from ledger.query import ast
 from ledger.query.context import DocRecord, TableInfo
@@ -33,8 +36,11 @@ from ledger.query.values import (
 )
 
 
-def _row(doc_id: str) -> Struct:
-    return Struct(documentId=doc_id)
+def _row(doc_id: str) -> IonPyDict:
+    """A DML statement's result row, ``{documentId: ...}``, made as ``to_ion`` would make
+    it from ``Struct(documentId=doc_id)`` (half the cost: a bulk insert returns one per
+    document)."""
+    return IonPyDict.from_value(IonType.STRUCT, {"documentId": doc_id})
 
 
 def _table(rt: Runtime, name: str) -> TableInfo:
