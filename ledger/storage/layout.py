@@ -55,32 +55,91 @@ def read_times_key(key: bytes) -> tuple[int, int]:
     return read_u64(key[:8]) - (1 << 63), read_u64(key[8:16])
 
 
-# Stored block: a format byte, u16 n, u32 stored envelope length, n x u16 revision index,
-# n x u32 end of each data part (from the end of the envelope), the envelope (the block's Ion binary without its revisions' data;
-# zlib-compressed under ZLIB_ENVELOPE: its addresses, ids and names repeat for every
-# revision, ~60% smaller), then each listed revision's data as its own Ion binary, which
+# Stored block: a format byte, u16 n, u32 stored envelope length, a table of the n data
+# parts (below), the envelope (the block's Ion binary without its revisions' data;
+# zlib-compressed under the *_ZLIB formats: its addresses, ids and names repeat for every
+# revision, ~70% smaller), then each listed revision's data as its own Ion binary, which
 # a document read slices out without touching the envelope.  A block that starts with
 # the Ion version marker (0xE0) is one whole Ion value (format 1 ledgers).
+#
+# The table is n x u16 revision index and n x u32 end of each stored part (from the end
+# of the envelope); the SHARED formats add n x u16 shared length: part k is the first
+# ``shared`` bytes of part 0 followed by its own stored bytes.  Documents of one shape
+# begin with the same Ion local symbol table (their field names, ~40% of a ~300-byte
+# document), so a block of many stores it once.  PARTS_FORMAT and ZLIB_ENVELOPE
+# (without the shared lengths) are what ledgers before format 3 wrote; they stay readable.
 PARTS_FORMAT = 0x01
 ZLIB_ENVELOPE = 0x02
+SHARED_PARTS = 0x03
+SHARED_ZLIB = 0x04
+_ZLIB_FORMATS = (ZLIB_ENVELOPE, SHARED_ZLIB)
+_SHARED_FORMATS = (SHARED_PARTS, SHARED_ZLIB)
+_FORMATS = (PARTS_FORMAT, ZLIB_ENVELOPE, SHARED_PARTS, SHARED_ZLIB)
 _PARTS_HEAD = struct.Struct(">BHI")
-# Envelopes below this are stored uncompressed (PARTS_FORMAT): zlib cost ~13% of a small
-# commit's instructions to save ~190 bytes; readers take either format, old ledgers too.
+_ION_BVM = b"\xe0\x01\x00\xea"
+MAX_SHARED = 0xFFFF
+# Envelopes below this are stored uncompressed: zlib cost ~13% of a small commit's
+# instructions to save ~190 bytes; readers take either format, old ledgers too.
 COMPRESS_FROM = 2048
 
 
 def encode_block(envelope: bytes, parts: Sequence[tuple[int, bytes]]) -> bytes:
     """A block's stored bytes from its envelope and its (revision index, data) parts."""
-    fmt, packed = PARTS_FORMAT, envelope
+    fmt, packed = SHARED_PARTS, envelope
     if len(envelope) >= COMPRESS_FROM:
         compressed = zlib.compress(envelope, 1)
         if len(compressed) < len(envelope):
-            fmt, packed = ZLIB_ENVELOPE, compressed
+            fmt, packed = SHARED_ZLIB, compressed
     n = len(parts)
-    ends = list(itertools.accumulate(len(d) for _, d in parts))
-    table = struct.pack(f">{n}H{n}I", *(i for i, _ in parts), *ends)
-    return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, packed,
-                     *(d for _, d in parts)])
+    stored, shared = _shared_parts([d for _, d in parts])
+    ends = list(itertools.accumulate(map(len, stored)))
+    table = struct.pack(f">{n}H{n}I{n}H", *(i for i, _ in parts), *ends, *shared)
+    return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, packed, *stored])
+
+
+def _shared_parts(datas: list[bytes]) -> tuple[list[bytes], list[int]]:
+    """(the bytes stored for each part, how many leading bytes it shares with part 0).
+
+    What is shared is part 0's Ion version marker and local symbol table, when the
+    other part begins with the same bytes: a byte-for-byte prefix, so the part read
+    back is the very bytes written."""
+    if len(datas) < 2:
+        return datas, [0] * len(datas)
+    cut = symbol_table_end(datas[0])
+    if cut == 0:
+        return datas, [0] * len(datas)
+    prefix = datas[0][:cut]
+    stored, shared = [datas[0]], [0]
+    for data in itertools.islice(datas, 1, None):
+        if data.startswith(prefix):
+            stored.append(data[cut:])
+            shared.append(cut)
+        else:
+            stored.append(data)
+            shared.append(0)
+    return stored, shared
+
+
+def symbol_table_end(data: bytes) -> int:
+    """Where the Ion version marker and the first value after it (a local symbol table
+    in an encoded document) end, if both are there and within MAX_SHARED; else 0."""
+    if not data.startswith(_ION_BVM) or len(data) < 6:
+        return 0
+    descriptor, at = data[4], 5
+    length = descriptor & 0x0F
+    if descriptor >> 4 != 0xE or length == 15:  # an annotation wrapper, not null
+        return 0
+    if length == 14:  # the length follows as a VarUInt
+        length = 0
+        for at in range(5, min(len(data), 9)):
+            length = (length << 7) | (data[at] & 0x7F)
+            if data[at] & 0x80:
+                break
+        else:
+            return 0
+        at += 1
+    end = at + length
+    return end if end <= min(len(data), MAX_SHARED) else 0
 
 
 def is_whole_ion_block(raw: bytes) -> bool:
@@ -89,8 +148,8 @@ def is_whole_ion_block(raw: bytes) -> bool:
 
 def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
     """(envelope, [(revision index, data)]) of a stored block; ValueError if malformed."""
-    fmt, n, envelope_len, indexes, ends = _parts_table(raw)
-    at = _PARTS_HEAD.size + 6 * n
+    fmt, n, envelope_len, indexes, ends, shared = _parts_table(raw)
+    at = _PARTS_HEAD.size + _table_size(fmt, n)
     envelope = raw[at : at + envelope_len]
     at += envelope_len
     parts, start = [], 0
@@ -101,12 +160,22 @@ def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
         start = end
     if at + start != len(raw) or len(envelope) != envelope_len:
         raise ValueError("a stored block's parts do not add up to its length")
-    if fmt == ZLIB_ENVELOPE:
+    if any(shared):
+        parts = _unshare(parts, shared)
+    if fmt in _ZLIB_FORMATS:
         try:
             envelope = zlib.decompress(envelope)
         except zlib.error as exc:
             raise ValueError(f"a stored block's envelope does not decompress: {exc}") from None
     return envelope, parts
+
+
+def _unshare(parts: list[tuple[int, bytes]], shared: tuple[int, ...]) -> list[tuple[int, bytes]]:
+    base = parts[0][1]
+    if shared[0] or max(shared) > len(base):
+        raise ValueError("a stored block's parts share more than its first part holds")
+    return [(index, base[:cut] + data if cut else data)
+            for (index, data), cut in zip(parts, shared, strict=True)]
 
 
 def block_part(raw: bytes, index: int) -> bytes:
@@ -115,7 +184,7 @@ def block_part(raw: bytes, index: int) -> bytes:
     A few fixed-offset reads: usually every revision has data, and part k is revision k."""
     try:
         fmt, n, envelope_len = _PARTS_HEAD.unpack_from(raw)
-        if fmt not in (PARTS_FORMAT, ZLIB_ENVELOPE):
+        if fmt not in _FORMATS:
             raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
         k = index
         if not (index < n and _U16.unpack_from(raw, _PARTS_HEAD.size + 2 * index)[0] == index):
@@ -126,23 +195,37 @@ def block_part(raw: bytes, index: int) -> bytes:
         ends_at = _PARTS_HEAD.size + 2 * n
         start = _U32.unpack_from(raw, ends_at + 4 * (k - 1))[0] if k else 0
         end = _U32.unpack_from(raw, ends_at + 4 * k)[0]
+        cut = _U16.unpack_from(raw, ends_at + 4 * n + 2 * k)[0] if fmt in _SHARED_FORMATS else 0
     except struct.error as exc:
         raise ValueError(f"a stored block is truncated: {exc}") from None
-    base = _PARTS_HEAD.size + 6 * n + envelope_len
+    base = _PARTS_HEAD.size + _table_size(fmt, n) + envelope_len
     if not start <= end <= len(raw) - base:
         raise ValueError("a stored block is shorter than its parts")
-    return raw[base + start : base + end]
+    if not cut:
+        return raw[base + start : base + end]
+    first_end = _U32.unpack_from(raw, ends_at)[0]
+    if k == 0 or cut > first_end:
+        raise ValueError("a stored block's parts share more than its first part holds")
+    return raw[base : base + cut] + raw[base + start : base + end]
 
 
-def _parts_table(raw: bytes) -> tuple[int, int, int, tuple[int, ...], tuple[int, ...]]:
+def _table_size(fmt: int, n: int) -> int:
+    return (8 if fmt in _SHARED_FORMATS else 6) * n
+
+
+def _parts_table(
+    raw: bytes,
+) -> tuple[int, int, int, tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     try:
         fmt, n, envelope_len = _PARTS_HEAD.unpack_from(raw)
-        table = struct.unpack_from(f">{n}H{n}I", raw, _PARTS_HEAD.size)
+        if fmt not in _FORMATS:
+            raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
+        shares = n if fmt in _SHARED_FORMATS else 0
+        table = struct.unpack_from(f">{n}H{n}I{shares}H", raw, _PARTS_HEAD.size)
     except struct.error as exc:
         raise ValueError(f"a stored block is truncated: {exc}") from None
-    if fmt not in (PARTS_FORMAT, ZLIB_ENVELOPE):
-        raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
-    return fmt, n, envelope_len, table[:n], table[n:]
+    shared = table[2 * n :] if shares else (0,) * n
+    return fmt, n, envelope_len, table[:n], table[n : 2 * n], shared
 
 
 # -- tree ----------------------------------------------------------------------
