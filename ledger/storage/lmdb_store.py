@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 import lmdb
 
 from ledger.errors import StorageError
+from ledger.storage import chunks
 from ledger.storage.group import GroupWriter
 from ledger.storage.kv import DBS, KVStore, ReadTxn, WriteTxn
 
@@ -27,6 +28,9 @@ P = TypeVar("P")
 
 DEFAULT_MAP_SIZE = 256 << 20  # grows by doubling
 GROW_WAIT_SECONDS = 60.0
+# Databases whose large values are stored in page-filling pieces (storage/chunks.py),
+# and the one length of their keys.
+CHUNKED = {"blocks": 8}
 
 
 class _LmdbRead(ReadTxn):
@@ -36,6 +40,8 @@ class _LmdbRead(ReadTxn):
         self._closed = False
 
     def get(self, db: str, key: bytes) -> bytes | None:
+        if db in CHUNKED and len(key) == CHUNKED[db]:
+            return _get_chunked(self._txn.cursor(db=self._store.handle(db)), key)
         value = self._txn.get(key, db=self._store.handle(db))
         return None if value is None else bytes(value)
 
@@ -48,9 +54,10 @@ class _LmdbRead(ReadTxn):
         reverse: bool = False,
     ) -> Iterator[tuple[bytes, bytes]]:
         cursor = self._txn.cursor(db=self._store.handle(db))
-        if reverse:
-            return _backward(cursor, start, stop)
-        return _forward(cursor, start, stop)
+        entries = _backward(cursor, start, stop) if reverse else _forward(cursor, start, stop)
+        if db in CHUNKED:
+            return chunks.join(CHUNKED[db], entries, reverse=reverse)
+        return entries
 
     def close(self) -> None:
         if not self._closed:
@@ -61,10 +68,67 @@ class _LmdbRead(ReadTxn):
 
 class _LmdbWrite(_LmdbRead, WriteTxn):
     def put(self, db: str, key: bytes, value: bytes) -> None:
-        self._txn.put(key, value, db=self._store.handle(db))
+        handle = self._store.handle(db)
+        if db not in CHUNKED:
+            self._txn.put(key, value, db=handle)
+            return
+        _check_chunked_key(db, key)
+        # Past the last key (a new block): MDB_APPEND fills each leaf page before
+        # starting the next, where a plain put leaves the last node of every full
+        # page to the next one (~80% full pages for ~700-byte pieces).
+        append = _delete_chunked(self._txn.cursor(db=handle), key)
+        pieces = chunks.pieces(value)
+        for piece_key, piece in (
+            [(key, value)] if pieces is None else
+            [(chunks.piece_key(key, i), piece) for i, piece in enumerate(pieces)]
+        ):
+            if not (append and self._txn.put(piece_key, piece, db=handle, append=True)):
+                self._txn.put(piece_key, piece, db=handle)
 
     def delete(self, db: str, key: bytes) -> None:
-        self._txn.delete(key, db=self._store.handle(db))
+        handle = self._store.handle(db)
+        if db in CHUNKED and len(key) == CHUNKED[db]:
+            _delete_chunked(self._txn.cursor(db=handle), key)
+        else:
+            self._txn.delete(key, db=handle)
+
+
+def _is_piece_of(found: bytes, key: bytes) -> bool:
+    return len(found) == len(key) + 1 and found.startswith(key)
+
+
+def _get_chunked(cursor: Any, key: bytes) -> bytes | None:
+    """A chunked database's value: stored whole under ``key``, or its pieces joined."""
+    if not cursor.set_range(key):
+        return None
+    found = cursor.key()
+    if found == key:
+        return bytes(cursor.value())
+    if not _is_piece_of(found, key):
+        return None
+    pieces = []
+    for found, piece in cursor.iternext():
+        if not _is_piece_of(found, key):
+            break
+        pieces.append(piece)
+    return b"".join(pieces)
+
+
+def _delete_chunked(cursor: Any, key: bytes) -> bool:
+    """Remove ``key``'s value, whole or in pieces; True if no key follows it."""
+    if not cursor.set_range(key):
+        return True
+    while True:
+        found = cursor.key()
+        if found != key and not _is_piece_of(found, key):
+            return False
+        if not cursor.delete() or not cursor.key():
+            return True
+
+
+def _check_chunked_key(db: str, key: bytes) -> None:
+    if len(key) != CHUNKED[db]:
+        raise StorageError(f"a key of {db} has {CHUNKED[db]} bytes, got {len(key)}: {key!r}")
 
 
 def _forward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
