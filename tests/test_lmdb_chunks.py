@@ -124,3 +124,23 @@ def test_large_values_fill_pages_where_overflow_pages_would_not(store: Any) -> N
 def test_a_chunked_database_takes_only_its_own_key_length(store: Any) -> None:
     with pytest.raises(StorageError, match="a key of blocks has 8 bytes, got 9"):
         store.write(lambda w: w.put("blocks", _key(1) + b"\x00", b"x"))
+
+
+def test_get_head_is_the_first_piece_or_the_whole_value(store: Any) -> None:
+    big, small = bytes(range(256)) * 40, b"small"
+
+    def fill(w: Any) -> None:
+        w.put("blocks", _key(1), big)
+        w.put("blocks", _key(2), small)
+        w.put("docs", b"d" * 44, big)  # not chunked
+
+    store.write(fill)
+    txn = store.read()
+    try:
+        head = txn.get_head("blocks", _key(1))
+        assert head is not None and big.startswith(head) and len(head) == chunks.PAGE * 2 - chunks.PAGE_HEADER
+        assert txn.get_head("blocks", _key(2)) == small
+        assert txn.get_head("blocks", _key(3)) is None
+        assert txn.get_head("docs", b"d" * 44) == big
+    finally:
+        txn.close()

@@ -202,3 +202,15 @@ def test_a_shared_length_beyond_the_first_part_is_refused() -> None:
     struct.pack_into(">H", raw, shared_at - 2, 3)  # part 0 cannot share with itself
     with pytest.raises(ValueError, match="share more"):
         layout.split_block(bytes(raw))
+
+
+@given(st.binary(max_size=300), ion_documents, st.data())
+def test_a_part_is_read_from_a_block_s_beginning_or_said_to_lie_beyond(envelope, docs, data) -> None:
+    """A chunked store hands a document read the block's first piece (kv.ReadTxn.get_head)."""
+    parts = [(i, ion.dumps(d)) for i, d in enumerate(docs)]
+    raw = layout.encode_block(envelope, parts)
+    head = raw[: data.draw(st.integers(0, len(raw)))]
+    for index, part in parts:
+        assert layout.block_part_in(head, index) in (None, part)
+        assert layout.block_part_in(raw, index) == part
+    assert layout.block_part_in(raw[: len(raw) - len(envelope)], len(parts) - 1) == parts[-1][1]

@@ -58,16 +58,18 @@ def read_times_key(key: bytes) -> tuple[int, int]:
 # Stored block: a format byte, u16 n, u32 stored envelope length, a table of the n data
 # parts (below), the envelope (the block's Ion binary without its revisions' data;
 # zlib-compressed under the *_ZLIB formats: its addresses, ids and names repeat for every
-# revision, ~70% smaller), then each listed revision's data as its own Ion binary, which
-# a document read slices out without touching the envelope.  A block that starts with
-# the Ion version marker (0xE0) is one whole Ion value (format 1 ledgers).
+# revision, ~70% smaller) and each listed revision's data as its own Ion binary, which a
+# document read slices out without touching the envelope.  A block that starts with the
+# Ion version marker (0xE0) is one whole Ion value (format 1 ledgers).
 #
-# The table is n x u16 revision index and n x u32 end of each stored part (from the end
-# of the envelope); the SHARED formats add n x u16 shared length: part k is the first
+# The table is n x u16 revision index and n x u32 end of each stored part (from where
+# the parts start); the SHARED formats add n x u16 shared length: part k is the first
 # ``shared`` bytes of part 0 followed by its own stored bytes.  Documents of one shape
 # begin with the same Ion local symbol table (their field names, ~40% of a ~300-byte
-# document), so a block of many stores it once.  PARTS_FORMAT and ZLIB_ENVELOPE
-# (without the shared lengths) are what ledgers before format 3 wrote; they stay readable.
+# document), so a block of many stores it once.  The SHARED formats also put the parts
+# before the envelope, so that a document read finds them in the first piece of a large
+# block (storage/chunks.py).  PARTS_FORMAT and ZLIB_ENVELOPE (envelope first, no shared
+# lengths) are what ledgers before format 3 wrote; they stay readable.
 PARTS_FORMAT = 0x01
 ZLIB_ENVELOPE = 0x02
 SHARED_PARTS = 0x03
@@ -94,7 +96,7 @@ def encode_block(envelope: bytes, parts: Sequence[tuple[int, bytes]]) -> bytes:
     stored, shared = _shared_parts([d for _, d in parts])
     ends = list(itertools.accumulate(map(len, stored)))
     table = struct.pack(f">{n}H{n}I{n}H", *(i for i, _ in parts), *ends, *shared)
-    return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, packed, *stored])
+    return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, *stored, packed])
 
 
 def _shared_parts(datas: list[bytes]) -> tuple[list[bytes], list[int]]:
@@ -149,16 +151,15 @@ def is_whole_ion_block(raw: bytes) -> bool:
 def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
     """(envelope, [(revision index, data)]) of a stored block; ValueError if malformed."""
     fmt, n, envelope_len, indexes, ends, shared = _parts_table(raw)
-    at = _PARTS_HEAD.size + _table_size(fmt, n)
-    envelope = raw[at : at + envelope_len]
-    at += envelope_len
+    parts_at, envelope_at = _offsets(fmt, n, envelope_len, ends[-1] if n else 0)
+    envelope = raw[envelope_at : envelope_at + envelope_len]
     parts, start = [], 0
     for index, end in zip(indexes, ends, strict=True):
         if end < start:
             raise ValueError("a stored block's parts overlap")
-        parts.append((index, raw[at + start : at + end]))
+        parts.append((index, raw[parts_at + start : parts_at + end]))
         start = end
-    if at + start != len(raw) or len(envelope) != envelope_len:
+    if max(parts_at + start, envelope_at + envelope_len) != len(raw) or len(envelope) != envelope_len:
         raise ValueError("a stored block's parts do not add up to its length")
     if any(shared):
         parts = _unshare(parts, shared)
@@ -168,6 +169,14 @@ def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
         except zlib.error as exc:
             raise ValueError(f"a stored block's envelope does not decompress: {exc}") from None
     return envelope, parts
+
+
+def _offsets(fmt: int, n: int, envelope_len: int, parts_len: int) -> tuple[int, int]:
+    """Where a stored block's parts start, and where its envelope does."""
+    table_end = _PARTS_HEAD.size + _table_size(fmt, n)
+    if fmt in _SHARED_FORMATS:
+        return table_end, table_end + parts_len
+    return table_end + envelope_len, table_end
 
 
 def _unshare(parts: list[tuple[int, bytes]], shared: tuple[int, ...]) -> list[tuple[int, bytes]]:
@@ -182,31 +191,45 @@ def block_part(raw: bytes, index: int) -> bytes:
     """The data of revision ``index`` of a stored block; ValueError if it has none.
 
     A few fixed-offset reads: usually every revision has data, and part k is revision k."""
+    data = block_part_in(raw, index, whole=True)
+    assert data is not None
+    return data
+
+
+def block_part_in(head: bytes, index: int, *, whole: bool = False) -> bytes | None:
+    """``block_part`` of a stored block of which ``head`` is the beginning (a chunked
+    store's first piece: kv.ReadTxn.get_head); None if the part lies beyond it.  With
+    ``whole`` (head is the whole block), a part beyond it is a ValueError."""
     try:
-        fmt, n, envelope_len = _PARTS_HEAD.unpack_from(raw)
+        fmt, n, envelope_len = _PARTS_HEAD.unpack_from(head)
         if fmt not in _FORMATS:
             raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
         k = index
-        if not (index < n and _U16.unpack_from(raw, _PARTS_HEAD.size + 2 * index)[0] == index):
-            indexes = struct.unpack_from(f">{n}H", raw, _PARTS_HEAD.size)
+        if not (index < n and _U16.unpack_from(head, _PARTS_HEAD.size + 2 * index)[0] == index):
+            indexes = struct.unpack_from(f">{n}H", head, _PARTS_HEAD.size)
             if index not in indexes:
                 raise ValueError(f"revision {index} of this block has no data")
             k = indexes.index(index)
         ends_at = _PARTS_HEAD.size + 2 * n
-        start = _U32.unpack_from(raw, ends_at + 4 * (k - 1))[0] if k else 0
-        end = _U32.unpack_from(raw, ends_at + 4 * k)[0]
-        cut = _U16.unpack_from(raw, ends_at + 4 * n + 2 * k)[0] if fmt in _SHARED_FORMATS else 0
+        start = _U32.unpack_from(head, ends_at + 4 * (k - 1))[0] if k else 0
+        end = _U32.unpack_from(head, ends_at + 4 * k)[0]
+        cut = _U16.unpack_from(head, ends_at + 4 * n + 2 * k)[0] if fmt in _SHARED_FORMATS else 0
     except struct.error as exc:
+        if not whole:
+            return None
         raise ValueError(f"a stored block is truncated: {exc}") from None
-    base = _PARTS_HEAD.size + _table_size(fmt, n) + envelope_len
-    if not start <= end <= len(raw) - base:
+    base = _offsets(fmt, n, envelope_len, 0)[0]
+    if not start <= end:
+        raise ValueError("a stored block's parts overlap")
+    if base + end > len(head):
+        if not whole:
+            return None
         raise ValueError("a stored block is shorter than its parts")
     if not cut:
-        return raw[base + start : base + end]
-    first_end = _U32.unpack_from(raw, ends_at)[0]
-    if k == 0 or cut > first_end:
+        return head[base + start : base + end]
+    if k == 0 or cut > _U32.unpack_from(head, ends_at)[0]:
         raise ValueError("a stored block's parts share more than its first part holds")
-    return raw[base : base + cut] + raw[base + start : base + end]
+    return head[base : base + cut] + head[base + start : base + end]
 
 
 def _table_size(fmt: int, n: int) -> int:

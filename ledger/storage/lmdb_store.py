@@ -45,6 +45,15 @@ class _LmdbRead(ReadTxn):
         value = self._txn.get(key, db=self._store.handle(db))
         return None if value is None else bytes(value)
 
+    def get_head(self, db: str, key: bytes) -> bytes | None:
+        handle = self._store.handle(db)
+        if db in CHUNKED:
+            first = self._txn.get(key + b"\x00", db=handle)  # chunks.piece_key(key, 0)
+            if first is not None:
+                return bytes(first)
+        value = self._txn.get(key, db=handle)
+        return None if value is None else bytes(value)
+
     def range(
         self,
         db: str,
