@@ -144,3 +144,25 @@ def test_get_head_is_the_first_piece_or_the_whole_value(store: Any) -> None:
         assert txn.get_head("docs", b"d" * 44) == big
     finally:
         txn.close()
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.binary(min_size=1, max_size=6), st.binary(max_size=30)), max_size=40))
+def test_append_first_databases_take_keys_in_any_order(store: Any, items: list[tuple[bytes, bytes]]) -> None:
+    """lmdb_store.APPEND_FIRST: MDB_APPEND when the key is the greatest, else a plain put."""
+    from ledger.storage.lmdb_store import APPEND_FIRST
+
+    assert "history" in APPEND_FIRST
+
+    def apply(w: Any) -> None:
+        for key, _ in list(w.range("history")):
+            w.delete("history", key)
+        for key, value in items:
+            w.put("history", key, value)
+
+    store.write(apply)
+    txn = store.read()
+    try:
+        assert list(txn.range("history")) == sorted(dict(items).items())
+    finally:
+        txn.close()

@@ -31,6 +31,12 @@ GROW_WAIT_SECONDS = 60.0
 # Databases whose large values are stored in page-filling pieces (storage/chunks.py),
 # and the one length of their keys.
 CHUNKED = {"blocks": 8}
+# Databases whose new keys mostly sort after every other (sequence numbers, times, ids
+# issued in ascending order): a put tries MDB_APPEND first, which fills each leaf page
+# before starting the next (a plain put at the right edge moves the full page's last
+# node to the new page: ~94% full pages), and falls back to a plain put when the key
+# is not the greatest.  Not index: its keys are values, in no particular order.
+APPEND_FIRST = frozenset({"block_hashes", "times", "docs", "revisions", "history"})
 
 
 class _LmdbRead(ReadTxn):
@@ -79,7 +85,8 @@ class _LmdbWrite(_LmdbRead, WriteTxn):
     def put(self, db: str, key: bytes, value: bytes) -> None:
         handle = self._store.handle(db)
         if db not in CHUNKED:
-            self._txn.put(key, value, db=handle)
+            if not (db in APPEND_FIRST and self._txn.put(key, value, db=handle, append=True)):
+                self._txn.put(key, value, db=handle)
             return
         _check_chunked_key(db, key)
         # Past the last key (a new block): MDB_APPEND fills each leaf page before
