@@ -93,33 +93,25 @@ def encode_block(envelope: bytes, parts: Sequence[tuple[int, bytes]]) -> bytes:
         if len(compressed) < len(envelope):
             fmt, packed = SHARED_ZLIB, compressed
     n = len(parts)
-    stored, shared = _shared_parts([d for _, d in parts])
-    ends = list(itertools.accumulate(map(len, stored)))
+    datas = [d for _, d in parts]
+    shared = _shared(datas)
+    stored = [d[cut:] for d, cut in zip(datas, shared, strict=True)] if any(shared) else datas
+    ends = itertools.accumulate(map(len, stored))
     table = struct.pack(f">{n}H{n}I{n}H", *(i for i, _ in parts), *ends, *shared)
     return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, *stored, packed])
 
 
-def _shared_parts(datas: list[bytes]) -> tuple[list[bytes], list[int]]:
-    """(the bytes stored for each part, how many leading bytes it shares with part 0).
-
-    What is shared is part 0's Ion version marker and local symbol table, when the
-    other part begins with the same bytes: a byte-for-byte prefix, so the part read
-    back is the very bytes written."""
-    if len(datas) < 2:
-        return datas, [0] * len(datas)
-    cut = symbol_table_end(datas[0])
+def _shared(datas: list[bytes]) -> list[int]:
+    """How many leading bytes each part shares with part 0: part 0's Ion version marker
+    and local symbol table, when the other part begins with the same bytes (so the part
+    read back is the very bytes written); 0 for part 0 itself."""
+    cut = symbol_table_end(datas[0]) if len(datas) > 1 else 0
     if cut == 0:
-        return datas, [0] * len(datas)
+        return [0] * len(datas)
     prefix = datas[0][:cut]
-    stored, shared = [datas[0]], [0]
-    for data in itertools.islice(datas, 1, None):
-        if data.startswith(prefix):
-            stored.append(data[cut:])
-            shared.append(cut)
-        else:
-            stored.append(data)
-            shared.append(0)
-    return stored, shared
+    shared = [cut if d.startswith(prefix) else 0 for d in datas]
+    shared[0] = 0
+    return shared
 
 
 def symbol_table_end(data: bytes) -> int:

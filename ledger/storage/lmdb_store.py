@@ -89,17 +89,22 @@ class _LmdbWrite(_LmdbRead, WriteTxn):
                 self._txn.put(key, value, db=handle)
             return
         _check_chunked_key(db, key)
-        # Past the last key (a new block): MDB_APPEND fills each leaf page before
+        # Past the last key (a new block), MDB_APPEND fills each leaf page before
         # starting the next, where a plain put leaves the last node of every full
         # page to the next one (~80% full pages for ~700-byte pieces).
-        append = _delete_chunked(self._txn.cursor(db=handle), key)
         pieces = chunks.pieces(value)
-        for piece_key, piece in (
-            [(key, value)] if pieces is None else
-            [(chunks.piece_key(key, i), piece) for i, piece in enumerate(pieces)]
-        ):
-            if not (append and self._txn.put(piece_key, piece, db=handle, append=True)):
-                self._txn.put(piece_key, piece, db=handle)
+        if pieces is None:  # stored whole: appended, or replacing what the key held
+            if not self._txn.put(key, value, db=handle, append=True):
+                _delete_chunked(self._txn.cursor(db=handle), key)
+                self._txn.put(key, value, db=handle)
+            return
+        items = [(chunks.piece_key(key, i), piece) for i, piece in enumerate(pieces)]
+        cursor = self._txn.cursor(db=handle)
+        if not cursor.last() or cursor.key() < key:
+            if cursor.putmulti(items, append=True)[1] == len(items):
+                return
+        _delete_chunked(cursor, key)
+        cursor.putmulti(items)
 
     def delete(self, db: str, key: bytes) -> None:
         handle = self._store.handle(db)
@@ -130,16 +135,11 @@ def _get_chunked(cursor: Any, key: bytes) -> bytes | None:
     return b"".join(pieces)
 
 
-def _delete_chunked(cursor: Any, key: bytes) -> bool:
-    """Remove ``key``'s value, whole or in pieces; True if no key follows it."""
-    if not cursor.set_range(key):
-        return True
-    while True:
-        found = cursor.key()
-        if found != key and not _is_piece_of(found, key):
-            return False
-        if not cursor.delete() or not cursor.key():
-            return True
+def _delete_chunked(cursor: Any, key: bytes) -> None:
+    """Remove ``key``'s value, whole or in pieces (nothing if there is none)."""
+    found = cursor.set_range(key)
+    while found and (cursor.key() == key or _is_piece_of(cursor.key(), key)):
+        found = cursor.delete() and cursor.key()
 
 
 def _check_chunked_key(db: str, key: bytes) -> None:
