@@ -319,7 +319,7 @@ def test_format_1_ledger_reads_verifies_and_takes_writes(ledger_path):
             tx.update(table_id, first, {"k": 1, "v": "a2"})
         _to_format_1(db)
     with ledger.connect(ledger_path) as db:
-        assert db.journal.meta()["format"] == "2"
+        assert db.journal.meta()["format"] == "3"
         assert db.verify().verified
         rows = sorted((r["k"], r["v"]) for r in db.execute("SELECT * FROM T"))
         assert rows == [(1, "a2"), (2, "b")]

@@ -34,16 +34,16 @@ def test_split_returns_what_was_encoded(envelope: bytes, parts: list[tuple[int, 
 def test_repetitive_envelopes_are_stored_compressed() -> None:
     envelope = b"strandId sequenceNo " * 120  # from layout.COMPRESS_FROM bytes on
     raw = layout.encode_block(envelope, [(0, b"data")])
-    assert raw[0] == layout.ZLIB_ENVELOPE and len(raw) < len(envelope) // 4
+    assert raw[0] == layout.SHARED_ZLIB and len(raw) < len(envelope) // 4
     assert layout.split_block(raw) == (envelope, [(0, b"data")])
-    assert layout.encode_block(b"", [])[0] == layout.PARTS_FORMAT  # nothing to gain
+    assert layout.encode_block(b"", [])[0] == layout.SHARED_PARTS  # nothing to gain
 
 
 def test_small_envelopes_are_stored_uncompressed_and_old_compressed_ones_still_read() -> None:
     """zlib cost ~13% of a one-document commit's instructions to save ~190 bytes."""
     envelope = b"strandId sequenceNo " * 50  # 1000 bytes, compressible
     raw = layout.encode_block(envelope, [(0, b"data")])
-    assert raw[0] == layout.PARTS_FORMAT and envelope in raw
+    assert raw[0] == layout.SHARED_PARTS and envelope in raw
     old = layout._PARTS_HEAD.pack(layout.ZLIB_ENVELOPE, 1, len(zlib.compress(envelope, 1)))
     old += struct.pack(">HI", 0, 4) + zlib.compress(envelope, 1) + b"data"
     assert layout.split_block(old) == (envelope, [(0, b"data")])
@@ -145,3 +145,72 @@ def test_get_revision_and_history_of_a_many_document_block(tmp_path) -> None:
             assert ion.dumps(revision) == ion.dumps(block["revisions"][index])
             history = db.execute("SELECT * FROM history(T) WHERE metadata.id = ?", row["id"])
             assert [h["data"]["n"] for h in history] == [row["n"]]
+
+
+# -- parts sharing their leading bytes (format 3) ------------------------------------------
+ion_documents = st.lists(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "VIN", "Owner", "x" * 40]), st.integers(-9, 999) | st.just("text")
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(ion_documents)
+def test_documents_of_one_shape_store_their_symbol_table_once(docs: list[dict]) -> None:
+    parts = [(i, ion.dumps(d)) for i, d in enumerate(docs)]
+    raw = layout.encode_block(b"envelope", parts)
+    assert layout.split_block(raw) == (b"envelope", parts)
+    for index, data in parts:
+        assert layout.block_part(raw, index) == data
+    cut = layout.symbol_table_end(parts[0][1])
+    sharing = [d for _, d in parts[1:] if cut and d.startswith(parts[0][1][:cut])]
+    whole = layout.encode_block(b"envelope", [])
+    assert len(raw) == len(whole) + 8 * len(parts) + sum(len(d) for _, d in parts) - cut * len(sharing)
+
+
+def test_a_shared_symbol_table_is_ion_s_own_prefix() -> None:
+    data = ion.dumps({"VIN": "1", "Make": "Ford"})
+    cut = layout.symbol_table_end(data)
+    assert data[:4] == b"\xe0\x01\x00\xea" and ion.loads(data[:cut] + ion.dumps(7)[4:]) == 7
+    assert ion.dumps({"VIN": "2", "Make": "Audi"}).startswith(data[:cut])
+    assert layout.symbol_table_end(ion.dumps(7)) == 0  # no symbol table: nothing to share
+    assert layout.symbol_table_end(b"\xe0\x01\x00\xea\xee") == 0  # truncated
+    assert layout.symbol_table_end(b"\x01\x02") == 0
+
+
+@given(st.binary(min_size=1, max_size=40), st.lists(st.binary(max_size=40), min_size=1, max_size=5))
+def test_any_parts_round_trip_whatever_they_share(head: bytes, tails: list[bytes]) -> None:
+    table = b"\xe0\x01\x00\xea\xee" + bytes([0x80 | len(head)]) + head  # length as VarUInt
+    parts = [(i, (table if i % 2 == 0 else b"") + t) for i, t in enumerate(tails)]
+    raw = layout.encode_block(b"", parts)
+    assert layout.split_block(raw) == (b"", parts)
+    assert [layout.block_part(raw, i) for i, _ in parts] == [d for _, d in parts]
+
+
+def test_a_shared_length_beyond_the_first_part_is_refused() -> None:
+    first, second = ion.dumps({"VIN": "1"}), ion.dumps({"VIN": "2"})
+    raw = bytearray(layout.encode_block(b"", [(0, first), (1, second)]))
+    shared_at = layout._PARTS_HEAD.size + 2 * 2 + 4 * 2 + 2  # part 1's shared length
+    assert struct.unpack_from(">H", raw, shared_at)[0] == layout.symbol_table_end(first) > 0
+    struct.pack_into(">H", raw, shared_at, len(first) + 1)
+    with pytest.raises(ValueError, match="share more than its first part holds"):
+        layout.split_block(bytes(raw))
+    with pytest.raises(ValueError, match="share more than its first part holds"):
+        layout.block_part(bytes(raw), 1)
+    struct.pack_into(">H", raw, shared_at - 2, 3)  # part 0 cannot share with itself
+    with pytest.raises(ValueError, match="share more"):
+        layout.split_block(bytes(raw))
+
+
+@given(st.binary(max_size=300), ion_documents, st.data())
+def test_a_part_is_read_from_a_block_s_beginning_or_said_to_lie_beyond(envelope, docs, data) -> None:
+    """A chunked store hands a document read the block's first piece (kv.ReadTxn.get_head)."""
+    parts = [(i, ion.dumps(d)) for i, d in enumerate(docs)]
+    raw = layout.encode_block(envelope, parts)
+    head = raw[: data.draw(st.integers(0, len(raw)))]
+    for index, part in parts:
+        assert layout.block_part_in(head, index) in (None, part)
+        assert layout.block_part_in(raw, index) == part
+    assert layout.block_part_in(raw[: len(raw) - len(envelope)], len(parts) - 1) == parts[-1][1]

@@ -113,6 +113,14 @@ def row_data(txn: ReadTxn, row: bytes) -> bytes:
     if isinstance(place, bytes):
         return place
     seq, index = place
+    head = txn.get_head("blocks", layout.block_key(seq))  # usually holds the part
+    if head is not None and not layout.is_whole_ion_block(head):
+        try:
+            data = layout.block_part_in(head, index)
+        except ValueError as exc:
+            raise DataError(f"a stored block is malformed: {exc}") from None
+        if data is not None:
+            return data
     raw = txn.get("blocks", layout.block_key(seq))
     if raw is None:
         raise DataError(f"a document's revision is in block {seq}, which is missing")

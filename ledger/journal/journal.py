@@ -26,7 +26,9 @@ from ledger.storage.kv import KVStore, ReadTxn, WriteTxn
 # 2: blocks store each revision's data once, after the block's envelope, and document
 #    rows point at them (journal/blocks.py).  Format 1 blocks and rows stay readable; a
 #    format 1 ledger opened for writing is marked 2, so older versions refuse it.
-FORMAT_VERSION = 2
+# 3: blocks may share their parts' leading bytes and store large blocks in chunks
+#    (storage/layout.py, storage/lmdb_store.py); formats 1 and 2 stay readable.
+FORMAT_VERSION = 3
 _META_FORMAT = b"format"
 _META_STRAND = b"strand"
 _META_NAME = b"name"

@@ -37,6 +37,11 @@ class ReadTxn(ABC):
     @abstractmethod
     def get(self, db: str, key: bytes) -> bytes | None: ...
 
+    def get_head(self, db: str, key: bytes) -> bytes | None:
+        """The value, or a beginning of it that is at hand: a store that keeps large
+        values in pieces (lmdb_store.CHUNKED) returns the first piece; None if absent."""
+        return self.get(db, key)
+
     @abstractmethod
     def range(
         self,

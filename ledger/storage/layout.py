@@ -55,32 +55,85 @@ def read_times_key(key: bytes) -> tuple[int, int]:
     return read_u64(key[:8]) - (1 << 63), read_u64(key[8:16])
 
 
-# Stored block: a format byte, u16 n, u32 stored envelope length, n x u16 revision index,
-# n x u32 end of each data part (from the end of the envelope), the envelope (the block's Ion binary without its revisions' data;
-# zlib-compressed under ZLIB_ENVELOPE: its addresses, ids and names repeat for every
-# revision, ~60% smaller), then each listed revision's data as its own Ion binary, which
-# a document read slices out without touching the envelope.  A block that starts with
-# the Ion version marker (0xE0) is one whole Ion value (format 1 ledgers).
+# Stored block: a format byte, u16 n, u32 stored envelope length, a table of the n data
+# parts (below), the envelope (the block's Ion binary without its revisions' data;
+# zlib-compressed under the *_ZLIB formats: its addresses, ids and names repeat for every
+# revision, ~70% smaller) and each listed revision's data as its own Ion binary, which a
+# document read slices out without touching the envelope.  A block that starts with the
+# Ion version marker (0xE0) is one whole Ion value (format 1 ledgers).
+#
+# The table is n x u16 revision index and n x u32 end of each stored part (from where
+# the parts start); the SHARED formats add n x u16 shared length: part k is the first
+# ``shared`` bytes of part 0 followed by its own stored bytes.  Documents of one shape
+# begin with the same Ion local symbol table (their field names, ~40% of a ~300-byte
+# document), so a block of many stores it once.  The SHARED formats also put the parts
+# before the envelope, so that a document read finds them in the first piece of a large
+# block (storage/chunks.py).  PARTS_FORMAT and ZLIB_ENVELOPE (envelope first, no shared
+# lengths) are what ledgers before format 3 wrote; they stay readable.
 PARTS_FORMAT = 0x01
 ZLIB_ENVELOPE = 0x02
+SHARED_PARTS = 0x03
+SHARED_ZLIB = 0x04
+_ZLIB_FORMATS = (ZLIB_ENVELOPE, SHARED_ZLIB)
+_SHARED_FORMATS = (SHARED_PARTS, SHARED_ZLIB)
+_FORMATS = (PARTS_FORMAT, ZLIB_ENVELOPE, SHARED_PARTS, SHARED_ZLIB)
 _PARTS_HEAD = struct.Struct(">BHI")
-# Envelopes below this are stored uncompressed (PARTS_FORMAT): zlib cost ~13% of a small
-# commit's instructions to save ~190 bytes; readers take either format, old ledgers too.
+_ION_BVM = b"\xe0\x01\x00\xea"
+MAX_SHARED = 0xFFFF
+# Envelopes below this are stored uncompressed: zlib cost ~13% of a small commit's
+# instructions to save ~190 bytes; readers take either format, old ledgers too.
 COMPRESS_FROM = 2048
 
 
 def encode_block(envelope: bytes, parts: Sequence[tuple[int, bytes]]) -> bytes:
     """A block's stored bytes from its envelope and its (revision index, data) parts."""
-    fmt, packed = PARTS_FORMAT, envelope
+    fmt, packed = SHARED_PARTS, envelope
     if len(envelope) >= COMPRESS_FROM:
         compressed = zlib.compress(envelope, 1)
         if len(compressed) < len(envelope):
-            fmt, packed = ZLIB_ENVELOPE, compressed
+            fmt, packed = SHARED_ZLIB, compressed
     n = len(parts)
-    ends = list(itertools.accumulate(len(d) for _, d in parts))
-    table = struct.pack(f">{n}H{n}I", *(i for i, _ in parts), *ends)
-    return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, packed,
-                     *(d for _, d in parts)])
+    datas = [d for _, d in parts]
+    shared = _shared(datas)
+    stored = [d[cut:] for d, cut in zip(datas, shared, strict=True)] if any(shared) else datas
+    ends = itertools.accumulate(map(len, stored))
+    table = struct.pack(f">{n}H{n}I{n}H", *(i for i, _ in parts), *ends, *shared)
+    return b"".join([_PARTS_HEAD.pack(fmt, n, len(packed)), table, *stored, packed])
+
+
+def _shared(datas: list[bytes]) -> list[int]:
+    """How many leading bytes each part shares with part 0: part 0's Ion version marker
+    and local symbol table, when the other part begins with the same bytes (so the part
+    read back is the very bytes written); 0 for part 0 itself."""
+    cut = symbol_table_end(datas[0]) if len(datas) > 1 else 0
+    if cut == 0:
+        return [0] * len(datas)
+    prefix = datas[0][:cut]
+    shared = [cut if d.startswith(prefix) else 0 for d in datas]
+    shared[0] = 0
+    return shared
+
+
+def symbol_table_end(data: bytes) -> int:
+    """Where the Ion version marker and the first value after it (a local symbol table
+    in an encoded document) end, if both are there and within MAX_SHARED; else 0."""
+    if not data.startswith(_ION_BVM) or len(data) < 6:
+        return 0
+    descriptor, at = data[4], 5
+    length = descriptor & 0x0F
+    if descriptor >> 4 != 0xE or length == 15:  # an annotation wrapper, not null
+        return 0
+    if length == 14:  # the length follows as a VarUInt
+        length = 0
+        for at in range(5, min(len(data), 9)):
+            length = (length << 7) | (data[at] & 0x7F)
+            if data[at] & 0x80:
+                break
+        else:
+            return 0
+        at += 1
+    end = at + length
+    return end if end <= min(len(data), MAX_SHARED) else 0
 
 
 def is_whole_ion_block(raw: bytes) -> bool:
@@ -89,19 +142,20 @@ def is_whole_ion_block(raw: bytes) -> bool:
 
 def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
     """(envelope, [(revision index, data)]) of a stored block; ValueError if malformed."""
-    fmt, n, envelope_len, indexes, ends = _parts_table(raw)
-    at = _PARTS_HEAD.size + 6 * n
-    envelope = raw[at : at + envelope_len]
-    at += envelope_len
+    fmt, n, envelope_len, indexes, ends, shared = _parts_table(raw)
+    parts_at, envelope_at = _offsets(fmt, n, envelope_len, ends[-1] if n else 0)
+    envelope = raw[envelope_at : envelope_at + envelope_len]
     parts, start = [], 0
     for index, end in zip(indexes, ends, strict=True):
         if end < start:
             raise ValueError("a stored block's parts overlap")
-        parts.append((index, raw[at + start : at + end]))
+        parts.append((index, raw[parts_at + start : parts_at + end]))
         start = end
-    if at + start != len(raw) or len(envelope) != envelope_len:
+    if max(parts_at + start, envelope_at + envelope_len) != len(raw) or len(envelope) != envelope_len:
         raise ValueError("a stored block's parts do not add up to its length")
-    if fmt == ZLIB_ENVELOPE:
+    if any(shared):
+        parts = _unshare(parts, shared)
+    if fmt in _ZLIB_FORMATS:
         try:
             envelope = zlib.decompress(envelope)
         except zlib.error as exc:
@@ -109,40 +163,84 @@ def split_block(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
     return envelope, parts
 
 
+def _offsets(fmt: int, n: int, envelope_len: int, parts_len: int) -> tuple[int, int]:
+    """Where a stored block's parts start, and where its envelope does."""
+    table_end = _PARTS_HEAD.size + _table_size(fmt, n)
+    if fmt in _SHARED_FORMATS:
+        return table_end, table_end + parts_len
+    return table_end + envelope_len, table_end
+
+
+def _unshare(parts: list[tuple[int, bytes]], shared: tuple[int, ...]) -> list[tuple[int, bytes]]:
+    base = parts[0][1]
+    if shared[0] or max(shared) > len(base):
+        raise ValueError("a stored block's parts share more than its first part holds")
+    return [(index, base[:cut] + data if cut else data)
+            for (index, data), cut in zip(parts, shared, strict=True)]
+
+
 def block_part(raw: bytes, index: int) -> bytes:
     """The data of revision ``index`` of a stored block; ValueError if it has none.
 
     A few fixed-offset reads: usually every revision has data, and part k is revision k."""
+    data = block_part_in(raw, index, whole=True)
+    assert data is not None
+    return data
+
+
+def block_part_in(head: bytes, index: int, *, whole: bool = False) -> bytes | None:
+    """``block_part`` of a stored block of which ``head`` is the beginning (a chunked
+    store's first piece: kv.ReadTxn.get_head); None if the part lies beyond it.  With
+    ``whole`` (head is the whole block), a part beyond it is a ValueError."""
     try:
-        fmt, n, envelope_len = _PARTS_HEAD.unpack_from(raw)
-        if fmt not in (PARTS_FORMAT, ZLIB_ENVELOPE):
+        fmt, n, envelope_len = _PARTS_HEAD.unpack_from(head)
+        if fmt not in _FORMATS:
             raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
         k = index
-        if not (index < n and _U16.unpack_from(raw, _PARTS_HEAD.size + 2 * index)[0] == index):
-            indexes = struct.unpack_from(f">{n}H", raw, _PARTS_HEAD.size)
+        if not (index < n and _U16.unpack_from(head, _PARTS_HEAD.size + 2 * index)[0] == index):
+            indexes = struct.unpack_from(f">{n}H", head, _PARTS_HEAD.size)
             if index not in indexes:
                 raise ValueError(f"revision {index} of this block has no data")
             k = indexes.index(index)
         ends_at = _PARTS_HEAD.size + 2 * n
-        start = _U32.unpack_from(raw, ends_at + 4 * (k - 1))[0] if k else 0
-        end = _U32.unpack_from(raw, ends_at + 4 * k)[0]
+        start = _U32.unpack_from(head, ends_at + 4 * (k - 1))[0] if k else 0
+        end = _U32.unpack_from(head, ends_at + 4 * k)[0]
+        cut = _U16.unpack_from(head, ends_at + 4 * n + 2 * k)[0] if fmt in _SHARED_FORMATS else 0
     except struct.error as exc:
+        if not whole:
+            return None
         raise ValueError(f"a stored block is truncated: {exc}") from None
-    base = _PARTS_HEAD.size + 6 * n + envelope_len
-    if not start <= end <= len(raw) - base:
+    base = _offsets(fmt, n, envelope_len, 0)[0]
+    if not start <= end:
+        raise ValueError("a stored block's parts overlap")
+    if base + end > len(head):
+        if not whole:
+            return None
         raise ValueError("a stored block is shorter than its parts")
-    return raw[base + start : base + end]
+    if not cut:
+        return head[base + start : base + end]
+    if k == 0 or cut > _U32.unpack_from(head, ends_at)[0]:
+        raise ValueError("a stored block's parts share more than its first part holds")
+    return head[base : base + cut] + head[base + start : base + end]
 
 
-def _parts_table(raw: bytes) -> tuple[int, int, int, tuple[int, ...], tuple[int, ...]]:
+def _table_size(fmt: int, n: int) -> int:
+    return (8 if fmt in _SHARED_FORMATS else 6) * n
+
+
+def _parts_table(
+    raw: bytes,
+) -> tuple[int, int, int, tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
     try:
         fmt, n, envelope_len = _PARTS_HEAD.unpack_from(raw)
-        table = struct.unpack_from(f">{n}H{n}I", raw, _PARTS_HEAD.size)
+        if fmt not in _FORMATS:
+            raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
+        shares = n if fmt in _SHARED_FORMATS else 0
+        table = struct.unpack_from(f">{n}H{n}I{shares}H", raw, _PARTS_HEAD.size)
     except struct.error as exc:
         raise ValueError(f"a stored block is truncated: {exc}") from None
-    if fmt not in (PARTS_FORMAT, ZLIB_ENVELOPE):
-        raise ValueError(f"a stored block has unknown format byte {fmt:#04x}")
-    return fmt, n, envelope_len, table[:n], table[n:]
+    shared = table[2 * n :] if shares else (0,) * n
+    return fmt, n, envelope_len, table[:n], table[n : 2 * n], shared
 
 
 # -- tree ----------------------------------------------------------------------

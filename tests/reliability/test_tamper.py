@@ -44,8 +44,9 @@ def _envelope_marker(path: Path) -> bytes:
             raw = txn.get("blocks", layout.block_key(5))
         finally:
             txn.close()
-    _, parts, _ = struct.unpack_from(">BHI", raw)
-    start = 7 + 6 * parts
+    fmt, parts, envelope_len = struct.unpack_from(">BHI", raw)
+    shared = fmt in (layout.SHARED_PARTS, layout.SHARED_ZLIB)  # format 3: the envelope last
+    start = len(raw) - envelope_len if shared else 7 + 6 * parts
     return bytes(raw[start : start + 16])
 
 
