@@ -8,6 +8,7 @@ import importlib
 import platform
 import sqlite3
 import sys
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 
@@ -72,18 +73,83 @@ def main(argv: list[str] | None = None) -> int:
         result = module.run(quick=args.quick)
         # A scenario gives one row, or several (e.g. one per core or per storage backend).
         rows.extend(result if isinstance(result, list) else [result])
-    text = table(rows)
-    print(text)
+    print(table(rows))
+    run = f"`python -m bench{' --quick' if args.quick else ''}"
+    run += f"{' --only ' + ' '.join(args.only) if args.only else ''}` on {dt.date.today().isoformat()}"
+    if args.only and RESULTS.exists():
+        RESULTS.write_text(merged(RESULTS.read_text(), rows, run))
+    else:
+        RESULTS.write_text(written(rows, run))
+    return 0
+
+
+def _notes(rows: list[Row]) -> list[str]:
+    return [f"- {r.id}: {r.note}" for r in rows if r.note]
+
+
+def written(rows: list[Row], run: str) -> str:
+    """A whole RESULTS.md for one run of every scenario."""
     header = (
         f"# Benchmark results\n\n"
-        f"Run: `python -m bench{' --quick' if args.quick else ''}` on {dt.date.today().isoformat()}, "
-        f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}, "
-        f"{versions()}.\nEvery ratio compares with the peer measured in the same run "
-        f"(docs/benchmarks.md has the rules).\n\n"
+        f"Run: {run}, {platform.machine()}, {platform.python_implementation()} "
+        f"{platform.python_version()}, {versions()}.\nEvery ratio compares with the peer "
+        f"measured in the same run (docs/benchmarks.md has the rules).\n\n"
     )
-    notes = "\n".join(f"- {r.id}: {r.note}" for r in rows if r.note)
-    RESULTS.write_text(header + text + "\n" + (f"\n{notes}\n" if notes else ""))
-    return 0
+    notes = "\n".join(_notes(rows))
+    return header + table(rows) + "\n" + (f"\n{notes}\n" if notes else "")
+
+
+def _replace(lines: list[str], fresh: list[str], ident: Callable[[str], str | None]) -> list[str]:
+    """``lines`` with the lines of every id in ``fresh`` replaced by ``fresh``'s, at the
+    place the first old one held (new ids go after the last line that has an id)."""
+    ids = {ident(x) for x in fresh}
+    out: list[str] = []
+    placed: set[str | None] = set()
+    last = -1
+    for line in lines:
+        key = ident(line)
+        if key in ids:
+            if key not in placed:
+                out.extend(x for x in fresh if ident(x) == key)
+                placed.add(key)
+            last = len(out) - 1
+            continue
+        out.append(line)
+        if key is not None:
+            last = len(out) - 1
+    rest = [x for x in fresh if ident(x) not in placed]
+    return out[: last + 1] + rest + out[last + 1 :]
+
+
+def _row_id(line: str) -> str | None:
+    return line.split("|")[1].strip() if line.startswith("| ") and not line.startswith("| id ") else None
+
+
+def _note_id(line: str) -> str | None:
+    return line[2:].split(":", 1)[0] if line.startswith("- ") and ":" in line else None
+
+
+def _without(line: str, ids: set[str]) -> str | None:
+    """A header line naming re-run rows, without the rows this run measures again (None
+    when none is left); other lines as they are."""
+    if not line.startswith("Rows ") or ": " not in line:
+        return line
+    named, rest = line[5:].split(": ", 1)
+    left = [x for x in named.split(", ") if x not in ids]
+    return f"Rows {', '.join(left)}: {rest}" if left else None
+
+
+def merged(old: str, rows: list[Row], run: str) -> str:
+    """RESULTS.md with the scenarios just run replacing their rows and notes, every other
+    row kept as it was, and a line saying which rows this run measured."""
+    head, _, body = old.partition("\n| id |")
+    table_part, _, notes_part = ("| id |" + body).partition("\n\n")
+    ids = sorted({r.id for r in rows})
+    kept = [x for x in (_without(y, set(ids)) for y in head.rstrip("\n").splitlines()) if x is not None]
+    head = "\n".join(kept) + f"\nRows {', '.join(ids)}: {run} (the others are from the run above).\n\n"
+    table_lines = _replace(table_part.splitlines(), table(rows).splitlines()[2:], _row_id)
+    note_lines = _replace(notes_part.strip("\n").splitlines(), _notes(rows), _note_id)
+    return head + "\n".join(table_lines) + "\n\n" + "\n".join(note_lines) + "\n"
 
 
 if __name__ == "__main__":
