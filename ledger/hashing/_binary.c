@@ -363,10 +363,10 @@ static int scalar(Reader *r, Value *v, PyObject **obj) {
         if (v->len) {
             d = PyFloat_Unpack8((const char *)v->body, 0);
             if (d == -1.0 && PyErr_Occurred()) return FAIL;
-            if ((d != d && memcmp(v->body, nan, 8)) || !memcmp(v->body, zero, 8))
-                return UNUSUAL;
+            if (!memcmp(v->body, zero, 8)) return UNUSUAL; /* +0e0 is written empty */
         }
-        if (put_scalar(b, 0x40, v->body, v->len) < 0) return FAIL;
+        /* every NaN hashes as the one NaN Ion Hash defines, whatever its payload */
+        if (put_scalar(b, 0x40, d != d ? nan : v->body, v->len) < 0) return FAIL;
         if (obj && !(*obj = PyFloat_FromDouble(d))) return FAIL;
         return OK;
     }
@@ -489,13 +489,15 @@ static int structure(Reader *r, Value *v, PyObject **obj, PyObject *wanted, PyOb
             if (n == name->len && memcmp(text, name->text, (size_t)n) == 0) slot = i;
         }
         if (rc != OK) break;
-        int keep_unbuildable = r->unbuildable;
+        int before = r->unbuildable;
+        r->unbuildable = 0;
         rc = value(r, &field, dict || slot >= 0 ? &o : NULL);
+        int spoiled = r->unbuildable;
+        r->unbuildable = before || (dict && spoiled);
         if (rc == OK && slot >= 0) {
-            r->unbuildable = keep_unbuildable;
             PyObject *was = PyTuple_GET_ITEM(found, slot);
             /* a repeated or unbuildable wanted field: its values come from decoding */
-            PyObject *put_ = was != Py_None || !o ? Py_Ellipsis : o;
+            PyObject *put_ = was != Py_None || !o || spoiled ? Py_Ellipsis : o;
             Py_INCREF(put_);
             PyTuple_SET_ITEM(found, slot, put_);
             Py_DECREF(was);
