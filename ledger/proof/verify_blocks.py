@@ -251,21 +251,14 @@ def _facts(
     """A revision's facts and its keys; ``ids`` are RevisionFacts' first eight fields."""
     idx, doc_id, version, tx_id, ms, digest, table_id, _ = ids
     try:
-        revision = layout.revision_key(doc_id, version)
-        keys: Keys | None = Keys(
-            revision,
-            layout.revision_key(doc_id, version + 1),
-            layout.location(seq, idx, ms),
-            layout.history_key(table_id, seq, idx),
-            layout.doc_key(table_id, doc_id),
-            layout.encode_doc(layout.DocHeader(version, seq, ms, digest, tx_id), idx),
-            None
-            if index_values is None
-            else tuple(
+        entries = layout.revision_entries(doc_id, version, seq, idx, ms, digest, tx_id, table_id)
+        index_keys = None
+        if index_values is not None:
+            index_keys = tuple(
                 layout.index_key(index_id, value, doc_id)
                 for (index_id, _), value in zip(indexes, index_values, strict=True)
-            ),
-        )
+            )
+        keys: Keys | None = Keys(*entries, index_keys)
     except (ValueError, struct.error):
         keys = None
     return RevisionFacts(*ids, has_data, has_data_hash, index_values, keys)

@@ -201,3 +201,35 @@ def test_bytes_the_binary_hash_declines_take_the_decoding_path(big_ledger, tmp_p
     assert verify_blocks.check_block_binary(raw, 20, strand, {}) is None
     facts = verify_blocks.check_block_decoded(raw, 20, strand, {})
     assert facts is not None and verify_blocks.check_block(raw, 20, strand, {}) == facts
+
+
+@pytest.mark.parametrize(
+    "doc_id, version, seq, index, ms, tx_id, table_id",
+    [
+        ("A" * 22, 0, 0, 0, 0, "B" * 22, "C" * 22),
+        ("0359vUfJzyoQjKBXgqNVHi", 2**32 - 2, 2**64 - 1, 2**16 - 1, -(2**63), "x" * 22, "y" * 22),
+        ("0359vUfJzyoQjKBXgqNVHi", 7, 123_456, 39, 1_700_000_000_123, "t" * 22, "u" * 22),
+    ],
+)
+def test_revision_entries_are_the_layout_functions_entries(
+    doc_id: str, version: int, seq: int, index: int, ms: int, tx_id: str, table_id: str
+) -> None:
+    """The replay's keys (built in one call) are exactly the keys commit writes."""
+    digest = bytes(range(32))
+    assert layout.revision_entries(doc_id, version, seq, index, ms, digest, tx_id, table_id) == (
+        layout.revision_key(doc_id, version),
+        layout.revision_key(doc_id, version + 1),
+        layout.location(seq, index, ms),
+        layout.history_key(table_id, seq, index),
+        layout.doc_key(table_id, doc_id),
+        layout.encode_doc(layout.DocHeader(version, seq, ms, digest, tx_id), index),
+    )
+
+
+@pytest.mark.parametrize("bad", [("short", "C" * 22), ("A" * 22, "é" * 22)])
+def test_revision_entries_refuse_what_the_layout_functions_refuse(bad: tuple[str, str]) -> None:
+    doc_id, table_id = bad
+    with pytest.raises(ValueError):
+        layout.revision_entries(doc_id, 0, 0, 0, 0, bytes(32), "t" * 22, table_id)
+    with pytest.raises(ValueError):
+        layout.doc_key(table_id, doc_id)
