@@ -513,7 +513,7 @@ static int structure(Reader *r, Value *v, PyObject **obj, PyObject *wanted, PyOb
         b->len = at;
     }
     if (rc == OK) {
-        qsort(f.h, (size_t)f.len, HASH_SIZE, compare_hashes);
+        if (f.len > 1) qsort(f.h, (size_t)f.len, HASH_SIZE, compare_hashes);
         if (put1(b, 0x0B) < 0 || put1(b, 0xD0) < 0 ||
             put_escaped(b, (Ptr)f.h, f.len * HASH_SIZE) < 0 || put1(b, 0x0E) < 0)
             rc = FAIL;
