@@ -31,6 +31,15 @@ setup(
             optional=True,
         ),
         Extension(
+            "ledger.hashing._binary",  # the twin of ion_binary.py: Ion Hash of Ion binary
+            sources=["ledger/hashing/_binary.c"],
+            depends=["ledger/_ion_c.h"],
+            libraries=["crypto"],
+            extra_compile_args=_flags,
+            extra_link_args=_extra,
+            optional=True,
+        ),
+        Extension(
             "ledger._ion_native",  # the twin of ledger/ion.py's dumps
             sources=["ledger/_ion_native.c"],
             depends=["ledger/_ion_c.h"],

@@ -19,8 +19,10 @@ bounded number in flight, so memory stays flat.
 
 from __future__ import annotations
 
+import datetime as _dt
 import multiprocessing
 import os
+import struct
 import threading
 from collections import deque
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -32,7 +34,7 @@ from amazon.ion import simpleion
 from amazon.ion.core import Timestamp
 from amazon.ion.simple_types import IonPyDict
 
-from ledger.hashing import dot, ion_hash, merkle_root
+from ledger.hashing import dot, ion_binary, ion_hash, merkle_root
 from ledger.journal import blocks
 from ledger.journal.catalog import CATALOG_TABLE_ID
 from ledger.journal.history import to_ms
@@ -47,11 +49,25 @@ _STD_DICT = simpleion.IonPyValueModel.STRUCT_AS_STD_DICT
 # are left to the original path).
 _KEY_SAFE = (str, int, float, Decimal, bytes, Timestamp, type(None))
 
-IndexFields = Mapping[str, tuple[str, ...]]  # tableId -> indexed fields, in the table's order
+# tableId -> (indexId, indexed field) of each index of the table, in the table's order
+IndexFields = Mapping[str, tuple[tuple[str, str], ...]]
 
 
 class Unusual(Exception):
     """The block is not of the shape the fast path handles: use the original checks."""
+
+
+class Keys(NamedTuple):
+    """The summary entries a revision implies, built where its block is checked (in a
+    worker process when there are several), so that the replay only looks them up."""
+
+    revision: bytes  # its revisions key, which is also its history entry's value
+    next: bytes  # the revisions key of the document's next version
+    location: bytes  # its revisions entry's value
+    history: bytes  # its history key
+    doc: bytes  # the document's docs key
+    row: bytes  # the docs row commit writes for it
+    index_keys: tuple[bytes, ...] | None  # the key of its entry in each index of its table
 
 
 class RevisionFacts(NamedTuple):
@@ -68,6 +84,7 @@ class RevisionFacts(NamedTuple):
     has_data: bool
     has_data_hash: bool  # redacted
     index_values: tuple[bytes, ...] | None  # per index of the table; None: from the row
+    keys: Keys | None  # None where layout refuses a part: the replay's own checks word it
 
 
 class BlockFacts(NamedTuple):
@@ -80,10 +97,41 @@ class BlockFacts(NamedTuple):
 # -- one block ------------------------------------------------------------------------------
 def check_block(raw: bytes, seq: int, strand: str, index_fields: IndexFields) -> BlockFacts | None:
     """The facts of a sound, ordinary block; None for anything else (see the module doc)."""
+    if ion_binary.compiled:
+        facts = check_block_binary(raw, seq, strand, index_fields)
+        if facts is not None:
+            return facts
+    return check_block_decoded(raw, seq, strand, index_fields)
+
+
+def check_block_decoded(
+    raw: bytes, seq: int, strand: str, index_fields: IndexFields
+) -> BlockFacts | None:
+    """``check_block`` on values amazon.ion decodes: any block the ledger can read."""
     try:
         block, parts = blocks.envelope(raw, _loads_bare)  # data are decoded where hashed
         return _check(block, parts, seq, strand, index_fields)
     except Exception:  # noqa: BLE001 - Unusual, malformed, or bytes that break the Ion reader
+        return None
+
+
+def check_block_binary(
+    raw: bytes, seq: int, strand: str, index_fields: IndexFields
+) -> BlockFacts | None:
+    """``check_block`` hashing straight from the stored Ion binary (ledger.hashing.ion_binary):
+    the envelope decoded to plain values with each struct's hash, each document's data
+    hashed without being decoded.  None where that cannot answer (a block stored whole,
+    bytes not in canonical form, values with no plain form) or any check fails."""
+    try:
+        if layout.is_whole_ion_block(raw):
+            return None
+        envelope, parts = blocks.split(raw)
+        loaded = ion_binary.loads_hashed(envelope)
+        if loaded is None:
+            return None
+        block, hashes = loaded
+        return _check_plain(block, hashes, dict(parts), seq, strand, index_fields)
+    except Exception:  # noqa: BLE001 - Unusual, malformed
         return None
 
 
@@ -181,22 +229,178 @@ def _revision(
     _require(type(table_id) is str and type(table_name) is str)
     _require(table_id != CATALOG_TABLE_ID)  # DDL: the catalog replay wants IonPy values
     data = data if has_data and not has_data_hash else None
-    return RevisionFacts(
-        idx,
-        doc_id,
-        version,
-        tx_id,
-        to_ms(tx_time),
-        claimed,
-        table_id,
-        table_name,
+    indexes = index_fields.get(table_id, ())
+    return _facts(
+        (idx, doc_id, version, tx_id, to_ms(tx_time), claimed, table_id, table_name),
+        seq,
         has_data,
         has_data_hash,
-        _index_values(data, index_fields.get(table_id, ())),
+        indexes,
+        _index_values(data, tuple(field for _, field in indexes)),
     )
 
 
-def _index_values(data: Any, fields: tuple[str, ...]) -> tuple[bytes, ...] | None:
+def _facts(
+    ids: tuple[int, str, int, str, int, bytes, str, str],
+    seq: int,
+    has_data: bool,
+    has_data_hash: bool,
+    indexes: tuple[tuple[str, str], ...],
+    index_values: tuple[bytes, ...] | None,
+) -> RevisionFacts:
+    """A revision's facts and its keys; ``ids`` are RevisionFacts' first eight fields."""
+    idx, doc_id, version, tx_id, ms, digest, table_id, _ = ids
+    try:
+        entries = layout.revision_entries(doc_id, version, seq, idx, ms, digest, tx_id, table_id)
+        index_keys = None
+        if index_values is not None:
+            index_keys = tuple(
+                layout.index_key(index_id, value, doc_id)
+                for (index_id, _), value in zip(indexes, index_values, strict=True)
+            )
+        keys: Keys | None = Keys(*entries, index_keys)
+    except (ValueError, struct.error):
+        keys = None
+    return RevisionFacts(*ids, has_data, has_data_hash, index_values, keys)
+
+
+# -- the same checks on plain values (check_block_binary) --------------------------------------
+def _check_plain(
+    block: Any,
+    hashes: Mapping[int, bytes],
+    parts: Mapping[int, bytes],
+    seq: int,
+    strand: str,
+    index_fields: IndexFields,
+) -> BlockFacts:
+    """``_check`` on ``loads_hashed``'s plain values: a struct's hash is ``hashes[id(it)]``,
+    and a ``datetime`` is a UTC timestamp with millisecond precision by construction."""
+    _require(type(block) is dict and block.keys() <= BLOCK_FIELDS)
+    address = {"strandId": strand, "sequenceNo": seq}
+    _require(_is_plain_address(block["blockAddress"], strand, seq))
+    tx_id = block["transactionId"]
+    _require(type(tx_id) is str)
+    entries = block["entriesHashList"]
+    _require(type(entries) is list and all(_is_hash(e) for e in entries))
+    block_hash, entries_hash = block["blockHash"], block["entriesHash"]
+    _require(_is_hash(block_hash) and _is_hash(entries_hash))
+    previous = block.get("previousBlockHash", b"")
+    _require(not ("previousBlockHash" in block and not _is_hash(previous)))
+    stamp = block["blockTimestamp"]
+    _require(type(stamp) is _dt.datetime)
+    revisions = block.get("revisions", [])
+    _require(type(revisions) is list and all(0 <= i < len(revisions) for i in parts))
+    info = block["transactionInfo"]
+    _require(type(info) is dict and hashes[id(info)] in entries)
+    documents = info["documents"]
+    _require(type(documents) is dict)
+    hashes_list, facts = [], []
+    for idx, r in enumerate(revisions):
+        _require(type(r) is dict)
+        if len(r) == 1 and "hash" in r:  # QLDB's opaque system revision: counted, not read
+            _require(type(r["hash"]) is bytes and idx not in parts)
+            hashes_list.append(r["hash"])
+            continue
+        fact = _plain_revision(
+            r, hashes, parts.get(idx), idx, seq, address, tx_id, documents, index_fields
+        )
+        hashes_list.append(fact.hash)
+        facts.append(fact)
+    if hashes_list:
+        _require(merkle_root(hashes_list) in entries)
+    if "redactionInfo" in block:
+        redaction = block["redactionInfo"]
+        _require(type(redaction) is dict and hashes[id(redaction)] in entries)
+    _require(merkle_root(entries) == entries_hash)
+    _require(dot(entries_hash, previous) == block_hash)
+    return BlockFacts(block_hash, previous, to_ms(stamp), tuple(facts))
+
+
+def _plain_revision(
+    r: dict[str, Any],
+    hashes: Mapping[int, bytes],
+    stored_data: bytes | None,
+    idx: int,
+    seq: int,
+    address: dict[str, Any],
+    tx_id: str,
+    documents: dict[str, Any],
+    index_fields: IndexFields,
+) -> RevisionFacts:
+    metadata, claimed, place = r["metadata"], r["hash"], r["blockAddress"]
+    if not (
+        r.keys() <= _PLAIN_REVISION_FIELDS
+        and type(place) is dict
+        and place == address
+        and type(place["sequenceNo"]) is int
+        and type(claimed) is bytes
+        and len(claimed) == 32
+        and type(metadata) is dict
+    ):
+        raise Unusual
+    doc_id, version, tx_time = metadata["id"], metadata["version"], metadata["txTime"]
+    document = documents[doc_id]
+    if not (
+        type(doc_id) is str
+        and type(version) is int
+        and version >= 0
+        and metadata["txId"] == tx_id
+        and type(metadata["txId"]) is str
+        and type(tx_time) is _dt.datetime
+        and type(document) is dict
+    ):
+        raise Unusual
+    table_id, table_name = document["tableId"], document["tableName"]
+    if not (type(table_id) is str and type(table_name) is str and table_id != CATALOG_TABLE_ID):
+        raise Unusual  # DDL: the catalog replay wants IonPy values
+    layout.ident(doc_id)
+    indexes = index_fields.get(table_id, ())
+    has_data_hash = "dataHash" in r
+    index_values = None
+    if has_data_hash:
+        data_hash = r["dataHash"]
+        _require(_is_hash(data_hash))
+    elif stored_data is not None:
+        hashed = ion_binary.hash_binary(stored_data, tuple(field for _, field in indexes))
+        if hashed is None:
+            raise Unusual
+        data_hash, values = hashed
+        index_values = _plain_index_values(values)
+    else:
+        data_hash = b""
+    _require(dot(hashes[id(metadata)], data_hash) == claimed)
+    ids = (idx, doc_id, version, tx_id, to_ms(tx_time), claimed, table_id, table_name)
+    return _facts(ids, seq, stored_data is not None, has_data_hash, indexes, index_values)
+
+
+_PLAIN_REVISION_FIELDS = REVISION_FIELDS - {"data"}  # a block stored whole: decoded instead
+
+
+def _plain_index_values(values: tuple[Any, ...]) -> tuple[bytes, ...] | None:
+    """Index keys from ``hash_binary``'s field values: None marks a field not there,
+    ``...`` one the replay must decode (so must every other value of no key-safe type)."""
+    out = []
+    for value in values:
+        if value is None:
+            out.append(layout.MISSING_VALUE)
+        elif type(value) in _KEY_SAFE:
+            out.append(layout.index_value(value))
+        else:
+            return None
+    return tuple(out)
+
+
+def _is_plain_address(value: Any, strand: str, seq: int) -> bool:
+    """``_is_address`` on plain values (a repeated field has no plain form; among plain
+    values only a str equals a str)."""
+    return (
+        type(value) is dict
+        and value == {"strandId": strand, "sequenceNo": seq}
+        and type(value["sequenceNo"]) is int
+    )
+
+
+def _index_values(data: Any, fields: Iterable[str]) -> tuple[bytes, ...] | None:
     if data is None:
         return None
     values = []

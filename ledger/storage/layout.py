@@ -352,3 +352,23 @@ def index_doc_id(key: bytes) -> str:
 
 def index_encoded(key: bytes) -> bytes:
     return key[ID_LEN:-ID_LEN]
+
+
+# -- every entry one revision implies (verify builds them for each revision) ------
+def revision_entries(
+    doc_id: str, version: int, seq: int, index: int, ms: int, digest: bytes, tx_id: str,
+    table_id: str,
+) -> tuple[bytes, bytes, bytes, bytes, bytes, bytes]:
+    """(revisions key, the next version's revisions key, the revisions entry's value, the
+    history key, the docs key, the docs row commit writes): what ``revision_key``,
+    ``location``, ``history_key``, ``doc_key`` and ``encode_doc`` give, each id checked
+    once.  ValueError or struct.error as they raise."""
+    doc, table = ident(doc_id), ident(table_id)
+    return (
+        doc + _U32.pack(version),
+        doc + _U32.pack(version + 1),
+        _LOCATION.pack(seq, index, ms),
+        table + _SEQ_IDX.pack(seq, index),
+        table + doc,
+        _DOC_HEADER.pack(version, seq, ms, digest, ident(tx_id)) + _U16.pack(index),
+    )
