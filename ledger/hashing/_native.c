@@ -54,7 +54,7 @@ static inline int put1_fast(Buf *b, unsigned char c) {
 }
 
 /* 0x0B, 0x0C and 0x0E are bits 11, 12 and 14 of 0x5800. */
-static inline int is_marker(unsigned char c) { return c < 16 && ((0x5800 >> c) & 1); }
+static inline int is_marker(unsigned char c) { return c < 16 ? (0x5800 >> c) & 1 : 0; }
 
 /* A bit for each marker byte among the 16 at p (SSE2: three compares of 16 bytes). */
 #if defined(__SSE2__)
@@ -79,34 +79,66 @@ static inline int popcount16(unsigned mask) {
     return n;
 }
 
-/* _escape's test: how many of p[0:n] are markers (16 bytes at a time; the tail copied
- * into a zeroed block, never read past the end). */
+/* Whether any byte of the eight is a marker: the zero-byte test of each XOR. */
+static inline int marker_in64(uint64_t v) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t b = v ^ (ones * 0x0B), c = v ^ (ones * 0x0C), e = v ^ (ones * 0x0E);
+    return ((((b - ones) & ~b) | ((c - ones) & ~c) | ((e - ones) & ~e)) & highs) != 0;
+}
+
+/* For n < 16: false when p[0:n] has no marker (two overlapping loads, none past the end). */
+static inline int maybe_marker_short(const unsigned char *p, Py_ssize_t n) {
+    uint64_t lo = 0, hi = 0;
+    if (n >= 8) {
+        memcpy(&lo, p, 8);
+        memcpy(&hi, p + n - 8, 8);
+        return marker_in64(lo) || marker_in64(hi);
+    }
+    if (n >= 4) {
+        uint32_t a, z;
+        memcpy(&a, p, 4);
+        memcpy(&z, p + n - 4, 4);
+        return marker_in64((uint64_t)a | (uint64_t)z << 32);
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (is_marker(p[i])) return 1;
+    return 0;
+}
+
+/* _escape's test: how many of p[0:n] are markers.  16 bytes at a time; a tail of a
+ * longer run as the last 16 bytes (those already counted masked off); a short run (field
+ * names, most strings) a byte at a time, never read past its end. */
 static Py_ssize_t count_markers(const unsigned char *p, Py_ssize_t n) {
     Py_ssize_t markers = 0, i = 0;
+    if (n < 16) {
+        if (!maybe_marker_short(p, n)) return 0;
+        for (; i < n; i++) markers += is_marker(p[i]);
+        return markers;
+    }
     for (; i + 16 <= n; i += 16) {
         unsigned mask = markers16(p + i);
         if (mask) markers += popcount16(mask);
     }
     if (i < n) {
-        unsigned char tail[16] = {0};
-        memcpy(tail, p + i, (size_t)(n - i));
-        unsigned mask = markers16(tail);
+        unsigned mask = markers16(p + n - 16) >> (16 - (n - i));
         if (mask) markers += popcount16(mask);
     }
     return markers;
 }
 
-/* _escape_all into out (room for n + the markers): unmarked 16-byte runs copied whole. */
+/* _escape_all into out (room for n + the markers): unmarked 16-byte runs copied whole,
+ * the others byte by byte as their mask says. */
 static void write_escaped(unsigned char *out, const unsigned char *p, Py_ssize_t n) {
     Py_ssize_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        if (!markers16(p + i)) {
+        unsigned mask = markers16(p + i);
+        if (!mask) {
             memcpy(out, p + i, 16);
             out += 16;
             continue;
         }
-        for (int j = 0; j < 16; j++) {
-            if (is_marker(p[i + j])) *out++ = 0x0C;
+        for (int j = 0; j < 16; j++, mask >>= 1) {
+            if (mask & 1) *out++ = 0x0C;
             *out++ = p[i + j];
         }
     }
