@@ -4,7 +4,7 @@
  * it mirrors (ion_hash.py's `_int` is `s_int`, `_dict` is `s_dict`, ...) and must give
  * the same bytes, or the same DataError, for every input: tests/hashing/
  * test_hashing_native.py runs both on generated values, the conformance suite and QLDB's
- * vectors.  SHA-256 is OpenSSL's streaming SHA256_Init/Update/Final on a stack context
+ * vectors.  SHA-256 is OpenSSL's block function (SHA256_Transform) on a stack context
  * (no allocation, no per-call EVP set-up, thread-safe).
  *
  * Safety: a value nested more than MAX_DEPTH levels (or containing itself) raises
@@ -173,20 +173,71 @@ static int escape_from(Buf *b, Py_ssize_t from) {
     return 0;
 }
 
-static void sha256(const unsigned char *p, Py_ssize_t n, unsigned char out[HASH_SIZE]) {
-    SHA256_CTX ctx;
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, p, (size_t)n);
-    SHA256_Final(out, &ctx);
+/* SHA-256 by whole blocks through SHA256_Transform (OpenSSL's block function: SHA-NI
+ * where the CPU has it), the padding built here: a field hash is one or two blocks, and
+ * the streaming calls' buffering, padding and cleansing cost as much as the blocks.
+ * Long inputs (a big document, hashed with the GIL released) stream. */
+#define SHA256_BY_BLOCKS 4096
+static SHA256_CTX sha256_start; /* SHA256_Init's state, copied for each hash */
+
+static inline uint32_t be32(uint32_t x) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return __builtin_bswap32(x);
+#else
+    return x;
+#endif
 }
 
+static void sha256_out(const SHA256_CTX *ctx, unsigned char out[HASH_SIZE]) {
+    for (int i = 0; i < 8; i++) {
+        uint32_t h = be32((uint32_t)ctx->h[i]);
+        memcpy(out + 4 * i, &h, 4);
+    }
+}
+
+/* A context at SHA256_Init's state: only the chaining value is read by the block function. */
+static inline void sha256_begin(SHA256_CTX *ctx) {
+    memcpy(ctx->h, sha256_start.h, sizeof ctx->h);
+}
+
+static void sha256(const unsigned char *p, Py_ssize_t n, unsigned char out[HASH_SIZE]) {
+    SHA256_CTX ctx;
+    if (n > SHA256_BY_BLOCKS) {
+        SHA256_Init(&ctx);
+        SHA256_Update(&ctx, p, (size_t)n);
+        SHA256_Final(out, &ctx);
+        return;
+    }
+    sha256_begin(&ctx);
+    size_t full = (size_t)n / 64, rest = (size_t)n % 64;
+    for (size_t i = 0; i < full; i++) SHA256_Transform(&ctx, p + 64 * i);
+    unsigned char last[128];  /* the rest, 0x80, zeros, the length in bits (big-endian) */
+    size_t size = rest < 56 ? 64 : 128;
+    memcpy(last, p + 64 * full, rest);
+    last[rest] = 0x80;
+    memset(last + rest + 1, 0, size - 8 - rest - 1);
+    uint64_t bits = (uint64_t)n * 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    bits = __builtin_bswap64(bits);
+#endif
+    memcpy(last + size - 8, &bits, 8);
+    SHA256_Transform(&ctx, last);
+    if (size == 128) SHA256_Transform(&ctx, last + 64);
+    sha256_out(&ctx, out);
+}
+
+/* SHA256(a ‖ b) of two hashes: one block of data, then the same padding block always. */
 static void sha256_pair(const unsigned char *a, const unsigned char *b,
                         unsigned char out[HASH_SIZE]) {
+    static const unsigned char padding[64] = {[0] = 0x80, [62] = 0x02}; /* 512 bits */
+    unsigned char block[64];
+    memcpy(block, a, HASH_SIZE);
+    memcpy(block + HASH_SIZE, b, HASH_SIZE);
     SHA256_CTX ctx;
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, a, HASH_SIZE);
-    SHA256_Update(&ctx, b, HASH_SIZE);
-    SHA256_Final(out, &ctx);
+    sha256_begin(&ctx);
+    SHA256_Transform(&ctx, block);
+    SHA256_Transform(&ctx, padding);
+    sha256_out(&ctx, out);
 }
 
 static PyObject *data_error(const char *fmt, ...) {
@@ -1280,6 +1331,7 @@ static int import_member(PyObject **out, PyObject *cls, const char *name) {
 }
 
 PyMODINIT_FUNC PyInit__native(void) {
+    SHA256_Init(&sha256_start);
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
     PyObject *errors = PyImport_ImportModule("ledger.errors");
