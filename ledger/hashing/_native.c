@@ -137,8 +137,9 @@ static void write_escaped(unsigned char *out, const unsigned char *p, Py_ssize_t
             out += 16;
             continue;
         }
-        for (int j = 0; j < 16; j++, mask >>= 1) {
-            if (mask & 1) *out++ = 0x0C;
+        for (int j = 0; j < 16; j++, mask >>= 1) {  /* branchless: 0x0C kept where marked */
+            *out = 0x0C;
+            out += mask & 1;
             *out++ = p[i + j];
         }
     }
