@@ -450,8 +450,13 @@ static int s_decimal(Ctx *c, PyObject *v) {
 /* _string / _symbol_text: TQ, escaped UTF-8. */
 static int s_text(Ctx *c, PyObject *v, unsigned char tq) {
     Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(v, &n);
-    if (!s) return -1;
+    const char *s;
+    if (PyUnicode_IS_ASCII(v)) { /* its characters are its UTF-8 */
+        s = (const char *)PyUnicode_DATA(v);
+        n = PyUnicode_GET_LENGTH(v);
+    } else if (!(s = PyUnicode_AsUTF8AndSize(v, &n))) {
+        return -1;
+    }
     if (put1_fast(c->b, 0x0B) < 0 || put1_fast(c->b, tq) < 0) return -1;
     if (put_escaped(c->b, (const unsigned char *)s, n) < 0) return -1;
     return put1_fast(c->b, 0x0E);
@@ -998,7 +1003,9 @@ static int s_ion_body(Ctx *c, PyObject *v, enum Kind k) {
 static int s_ion(Ctx *c, PyObject *v, enum Kind k) {
     PyObject *annotations = PyObject_GetAttr(v, S_ion_annotations);
     if (!annotations) return -1;
-    int annotated = PyObject_IsTrue(annotations);
+    /* `if v.ion_annotations`: amazon.ion's usual () without a call */
+    int annotated = PyTuple_CheckExact(annotations) ? PyTuple_GET_SIZE(annotations) != 0
+                                                    : PyObject_IsTrue(annotations);
     int rc = annotated < 0 ? -1 : 0;
     if (rc == 0 && annotated) rc = put_annotations(c, annotations);
     Py_DECREF(annotations);
