@@ -39,6 +39,12 @@ static PyObject *S_ion_type, *S_ion_annotations, *S_store, *S_text, *S_sid, *S_p
     *S_fractional_precision, *S_fractional_seconds, *S_utcoffset, *S_to_bytes, *S_big,
     *S_items, *S_value;
 
+/* v.name: PyObject_GetAttr without its wrapper (the name is always an interned str). */
+static inline PyObject *get_attr(PyObject *v, PyObject *name) {
+    getattrofunc get = Py_TYPE(v)->tp_getattro;
+    return get ? get(v, name) : PyObject_GetAttr(v, name);
+}
+
 /* put and put1 with the usual case (room left) inline: they run for every byte string. */
 static inline int put_fast(Buf *b, const void *p, Py_ssize_t n) {
     if (b->len + n > b->cap || !n) return put(b, p, n);
@@ -464,7 +470,7 @@ static int s_text(Ctx *c, PyObject *v, unsigned char tq) {
 
 /* _symbol_token: by text; $0 hashes as an empty symbol; other unknown text is an error. */
 static int s_symbol_token(Ctx *c, PyObject *token) {
-    PyObject *text = PyObject_GetAttr(token, S_text);
+    PyObject *text = get_attr(token, S_text);
     if (!text) return -1;
     if (text != Py_None) {
         int rc = PyUnicode_Check(text) ? s_text(c, text, 0x70) : -1;
@@ -473,7 +479,7 @@ static int s_symbol_token(Ctx *c, PyObject *token) {
         return rc;
     }
     Py_DECREF(text);
-    PyObject *sid = PyObject_GetAttr(token, S_sid);
+    PyObject *sid = get_attr(token, S_sid);
     if (!sid) return -1;
     int zero = PyLong_Check(sid) && PyLong_AsLong(sid) == 0 && !PyErr_Occurred();
     if (zero) {
@@ -600,7 +606,7 @@ static int put_datetime_fraction(Buf *b, PyObject *v) {
 
 /* An optional int attribute: 0 and *out set, 1 when None, -1 on error. */
 static int int_attr(PyObject *v, PyObject *name, long long *out) {
-    PyObject *a = PyObject_GetAttr(v, name);
+    PyObject *a = get_attr(v, name);
     if (!a) return -1;
     if (a == Py_None) {
         Py_DECREF(a);
@@ -621,7 +627,7 @@ static int put_fraction(Buf *b, PyObject *v, int has_digits, long long digits) {
         if (put_varint(b, -digits) < 0) return -1;
         return coefficient ? put_magnitude_u64(b, (unsigned long long)coefficient, 1, 0) : 0;
     }
-    PyObject *seconds = PyObject_GetAttr(v, S_fractional_seconds);
+    PyObject *seconds = get_attr(v, S_fractional_seconds);
     if (!seconds) return -1;
     if (seconds == Py_None) {
         Py_DECREF(seconds);
@@ -813,7 +819,7 @@ static int s_dict(Ctx *c, PyObject *v) {
 
 /* _ion_struct: IonPyDict's {name: [values]} store, repeated names kept. */
 static int s_ion_dict(Ctx *c, PyObject *v) {
-    PyObject *store = PyObject_GetAttr(v, S_store);
+    PyObject *store = get_attr(v, S_store);
     if (!store) return -1;
     if (!PyDict_Check(store)) {
         Py_DECREF(store);
@@ -935,7 +941,7 @@ static int put_annotations(Ctx *c, PyObject *annotations) {
 }
 
 /* The IonType of an amazon.ion value (a borrowed-like new reference). */
-static PyObject *ion_type(PyObject *v) { return PyObject_GetAttr(v, S_ion_type); }
+static PyObject *ion_type(PyObject *v) { return get_attr(v, S_ion_type); }
 
 /* The IonType member's int value (IonType is an IntEnum). */
 static long ion_type_code(PyObject *t) {
@@ -1001,7 +1007,7 @@ static int s_ion_body(Ctx *c, PyObject *v, enum Kind k) {
 
 /* The _ion_* functions: the body, annotated when the value has annotations. */
 static int s_ion(Ctx *c, PyObject *v, enum Kind k) {
-    PyObject *annotations = PyObject_GetAttr(v, S_ion_annotations);
+    PyObject *annotations = get_attr(v, S_ion_annotations);
     if (!annotations) return -1;
     /* `if v.ion_annotations`: amazon.ion's usual () without a call */
     int annotated = PyTuple_CheckExact(annotations) ? PyTuple_GET_SIZE(annotations) != 0
