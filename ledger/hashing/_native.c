@@ -233,6 +233,26 @@ static void sha256(const unsigned char *p, Py_ssize_t n, unsigned char out[HASH_
     sha256_out(&ctx, out);
 }
 
+/* sha256 of p[0:n] (n <= SHA256_BY_BLOCKS) padded where it lies: the SHA256_PADDING
+ * bytes after it are the caller's room (a field's bytes at the end of the buffer, cut
+ * back after), so nothing is copied. */
+#define SHA256_PADDING 72 /* 0x80, zeros, the 8-byte length: at most 72 past the data */
+
+static void sha256_in_place(unsigned char *p, Py_ssize_t n, unsigned char out[HASH_SIZE]) {
+    size_t rest = (size_t)n % 64, end = (size_t)n - rest + (rest < 56 ? 64 : 128);
+    p[n] = 0x80;
+    memset(p + n + 1, 0, end - 8 - (size_t)n - 1);
+    uint64_t bits = (uint64_t)n * 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    bits = __builtin_bswap64(bits);
+#endif
+    memcpy(p + end - 8, &bits, 8);
+    SHA256_CTX ctx;
+    sha256_begin(&ctx);
+    for (size_t i = 0; i < end; i += 64) SHA256_Transform(&ctx, p + i);
+    sha256_out(&ctx, out);
+}
+
 /* SHA256(a ‖ b) of two hashes: one block of data, then the same padding block always. */
 static void sha256_pair(const unsigned char *a, const unsigned char *b,
                         unsigned char out[HASH_SIZE]) {
@@ -717,7 +737,10 @@ static int field_hash(Ctx *c, Fields *f, PyObject *name, PyObject *value) {
         f->h = h;
         f->cap = cap;
     }
-    sha256(b->data + mark, b->len - mark, f->h[f->len++]);
+    Py_ssize_t n = b->len - mark;
+    if (n > SHA256_BY_BLOCKS) sha256(b->data + mark, n, f->h[f->len++]);
+    else if (buf_reserve(b, SHA256_PADDING) < 0) return -1;
+    else sha256_in_place(b->data + mark, n, f->h[f->len++]);
     b->len = mark;  /* the field's bytes are hashed, not kept */
     return 0;
 }

@@ -43,10 +43,13 @@ def assert_alike(value: Any) -> None:
 
 def test_sha256_by_blocks_at_every_length_around_the_padding_edges() -> None:
     """A blob's s(v) is its bytes + 3: lengths 0..300 cover 55/56/63/64-byte tails,
-    and 4090..4100 the switch from whole blocks to streaming (4096)."""
+    and 4088..4101 the switch from whole blocks to streaming (4096).  A field's hash
+    input (s("f") ‖ s(value), n + 7 bytes) is padded in place in the buffer: the same
+    edges, and a field at the end of a buffer about to grow."""
     for n in [*range(0, 300), *range(4088, 4102), 70_000]:
         assert_alike(bytes(range(256)) * (n // 256) + bytes(n % 256))
-        assert_alike({"f": "x" * n})  # a field hash of every length too
+        assert_alike({"f": "x" * n})
+        assert_alike({"a": "y" * (250 - n % 64), "f": "x" * n, "z": [n, {"f": "x" * n}]})
 
 
 def test_dot_and_merkle_by_blocks_match_hashlib() -> None:
