@@ -1141,7 +1141,10 @@ static PyObject *py_ion_hash(PyObject *self, PyObject *value) {
         Py_BEGIN_ALLOW_THREADS
         sha256(b.data, b.len, digest);
         Py_END_ALLOW_THREADS
+    } else if (b.len <= SHA256_BY_BLOCKS && buf_reserve(&b, SHA256_PADDING) == 0) {
+        sha256_in_place(b.data, b.len, digest);
     } else {
+        PyErr_Clear(); /* no room for the padding: hash it by copying */
         sha256(b.data, b.len, digest);
     }
     give_buf(&b);
