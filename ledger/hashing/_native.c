@@ -134,7 +134,8 @@ static Py_ssize_t count_markers(const unsigned char *p, Py_ssize_t n) {
 
 /* _escape_all into out (room for n + the markers): unmarked 16-byte runs copied whole,
  * the others byte by byte as their mask says. */
-static void write_escaped(unsigned char *out, const unsigned char *p, Py_ssize_t n) {
+/* Returns the end of what it wrote. */
+static unsigned char *write_escaped(unsigned char *out, const unsigned char *p, Py_ssize_t n) {
     Py_ssize_t i = 0;
     for (; i + 16 <= n; i += 16) {
         unsigned mask = markers16(p + i);
@@ -153,6 +154,7 @@ static void write_escaped(unsigned char *out, const unsigned char *p, Py_ssize_t
         if (is_marker(p[i])) *out++ = 0x0C;
         *out++ = p[i];
     }
+    return out;
 }
 
 /* _escape: 0x0C before every 0x0B, 0x0C or 0x0E. */
@@ -786,9 +788,14 @@ static void sort_hashes(unsigned char (*h)[HASH_SIZE], Py_ssize_t n) {
 static int put_struct_body(Ctx *c, Fields *f) {
     sort_hashes(f->h, f->len);
     Buf *b = c->b;
-    if (put1_fast(b, 0x0B) < 0 || put1_fast(b, 0xD0) < 0) return -1;
-    if (put_escaped(b, (const unsigned char *)f->h, f->len * HASH_SIZE) < 0) return -1;
-    return put1_fast(b, 0x0E);
+    Py_ssize_t n = f->len * HASH_SIZE;
+    if (buf_reserve(b, 2 * n + 3) < 0) return -1; /* every byte escaped, at worst: one pass */
+    b->data[b->len++] = 0x0B;
+    b->data[b->len++] = 0xD0;
+    unsigned char *out = b->data + b->len;
+    b->len += write_escaped(out, (const unsigned char *)f->h, n) - out;
+    b->data[b->len++] = 0x0E;
+    return 0;
 }
 
 static int enter(Ctx *c) {
