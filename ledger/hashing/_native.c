@@ -4,7 +4,7 @@
  * it mirrors (ion_hash.py's `_int` is `s_int`, `_dict` is `s_dict`, ...) and must give
  * the same bytes, or the same DataError, for every input: tests/hashing/
  * test_hashing_native.py runs both on generated values, the conformance suite and QLDB's
- * vectors.  SHA-256 is OpenSSL's streaming SHA256_Init/Update/Final on a stack context
+ * vectors.  SHA-256 is OpenSSL's block function (SHA256_Transform) on a stack context
  * (no allocation, no per-call EVP set-up, thread-safe).
  *
  * Safety: a value nested more than MAX_DEPTH levels (or containing itself) raises
@@ -19,6 +19,9 @@
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define HASH_SIZE 32
 #define MAX_DEPTH 1000          /* levels of containers; Python's own limit is ~500 */
@@ -26,7 +29,7 @@
 
 /* --- what the module holds --------------------------------------------------------- */
 
-static PyObject *DataError, *decimal_str; /* Decimal.__str__, as _decimal_text */
+static PyObject *DataError;
 static PyTypeObject *T_Decimal, *T_Timestamp, *T_SymbolToken;
 static PyTypeObject *T_IonPyNull, *T_IonPyBool, *T_IonPyInt, *T_IonPyFloat, *T_IonPyDecimal,
     *T_IonPyText, *T_IonPySymbol, *T_IonPyBytes, *T_IonPyTimestamp, *T_IonPyList,
@@ -36,27 +39,137 @@ static PyObject *S_ion_type, *S_ion_annotations, *S_store, *S_text, *S_sid, *S_p
     *S_fractional_precision, *S_fractional_seconds, *S_utcoffset, *S_to_bytes, *S_big,
     *S_items, *S_value;
 
-static inline int is_marker(unsigned char c) { return c == 0x0B || c == 0x0C || c == 0x0E; }
+/* v.name: PyObject_GetAttr without its wrapper (the name is always an interned str). */
+static inline PyObject *get_attr(PyObject *v, PyObject *name) {
+    getattrofunc get = Py_TYPE(v)->tp_getattro;
+    return get ? get(v, name) : PyObject_GetAttr(v, name);
+}
 
-/* _escape: 0x0C before every 0x0B, 0x0C or 0x0E. */
-static int put_escaped(Buf *b, const unsigned char *p, Py_ssize_t n) {
-    Py_ssize_t markers = 0;
-    for (Py_ssize_t i = 0; i < n; i++) markers += is_marker(p[i]);
-    if (!markers) return put(b, p, n);
-    if (buf_reserve(b, n + markers) < 0) return -1;
-    unsigned char *out = b->data + b->len;
-    for (Py_ssize_t i = 0; i < n; i++) {
+/* put and put1 with the usual case (room left) inline: they run for every byte string. */
+static inline int put_fast(Buf *b, const void *p, Py_ssize_t n) {
+    if (b->len + n > b->cap || !n) return put(b, p, n);
+    memcpy(b->data + b->len, p, (size_t)n);
+    b->len += n;
+    return 0;
+}
+
+static inline int put1_fast(Buf *b, unsigned char c) {
+    if (b->len >= b->cap) return put1(b, c);
+    b->data[b->len++] = c;
+    return 0;
+}
+
+/* 0x0B, 0x0C and 0x0E are bits 11, 12 and 14 of 0x5800. */
+static inline int is_marker(unsigned char c) { return c < 16 ? (0x5800 >> c) & 1 : 0; }
+
+/* A bit for each marker byte among the 16 at p (SSE2: three compares of 16 bytes). */
+#if defined(__SSE2__)
+static inline unsigned markers16(const unsigned char *p) {
+    __m128i x = _mm_loadu_si128((const __m128i *)p);
+    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(x, _mm_set1_epi8(0x0B)),
+                                          _mm_cmpeq_epi8(x, _mm_set1_epi8(0x0C))),
+                             _mm_cmpeq_epi8(x, _mm_set1_epi8(0x0E)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#else
+static inline unsigned markers16(const unsigned char *p) {
+    unsigned mask = 0;
+    for (int i = 0; i < 16; i++) mask |= (unsigned)is_marker(p[i]) << i;
+    return mask;
+}
+#endif
+
+static inline int popcount16(unsigned mask) {
+    int n = 0;
+    for (; mask; mask &= mask - 1) n++;
+    return n;
+}
+
+/* Whether any byte of the eight is a marker: the zero-byte test of each XOR. */
+static inline int marker_in64(uint64_t v) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t b = v ^ (ones * 0x0B), c = v ^ (ones * 0x0C), e = v ^ (ones * 0x0E);
+    return ((((b - ones) & ~b) | ((c - ones) & ~c) | ((e - ones) & ~e)) & highs) != 0;
+}
+
+/* For n < 16: false when p[0:n] has no marker (two overlapping loads, none past the end). */
+static inline int maybe_marker_short(const unsigned char *p, Py_ssize_t n) {
+    uint64_t lo = 0, hi = 0;
+    if (n >= 8) {
+        memcpy(&lo, p, 8);
+        memcpy(&hi, p + n - 8, 8);
+        return marker_in64(lo) || marker_in64(hi);
+    }
+    if (n >= 4) {
+        uint32_t a, z;
+        memcpy(&a, p, 4);
+        memcpy(&z, p + n - 4, 4);
+        return marker_in64((uint64_t)a | (uint64_t)z << 32);
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (is_marker(p[i])) return 1;
+    return 0;
+}
+
+/* _escape's test: how many of p[0:n] are markers.  16 bytes at a time; a tail of a
+ * longer run as the last 16 bytes (those already counted masked off); a short run (field
+ * names, most strings) a byte at a time, never read past its end. */
+static Py_ssize_t count_markers(const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t markers = 0, i = 0;
+    if (n < 16) {
+        if (!maybe_marker_short(p, n)) return 0;
+        for (; i < n; i++) markers += is_marker(p[i]);
+        return markers;
+    }
+    for (; i + 16 <= n; i += 16) {
+        unsigned mask = markers16(p + i);
+        if (mask) markers += popcount16(mask);
+    }
+    if (i < n) {
+        unsigned mask = markers16(p + n - 16) >> (16 - (n - i));
+        if (mask) markers += popcount16(mask);
+    }
+    return markers;
+}
+
+/* _escape_all into out (room for n + the markers): unmarked 16-byte runs copied whole,
+ * the others byte by byte as their mask says. */
+/* Returns the end of what it wrote. */
+static unsigned char *write_escaped(unsigned char *out, const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        unsigned mask = markers16(p + i);
+        if (!mask) {
+            memcpy(out, p + i, 16);
+            out += 16;
+            continue;
+        }
+        for (int j = 0; j < 16; j++, mask >>= 1) {  /* branchless: 0x0C kept where marked */
+            *out = 0x0C;
+            out += mask & 1;
+            *out++ = p[i + j];
+        }
+    }
+    for (; i < n; i++) {
         if (is_marker(p[i])) *out++ = 0x0C;
         *out++ = p[i];
     }
+    return out;
+}
+
+/* _escape: 0x0C before every 0x0B, 0x0C or 0x0E. */
+static int put_escaped(Buf *b, const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t markers = count_markers(p, n);
+    if (!markers) return put_fast(b, p, n);
+    if (buf_reserve(b, n + markers) < 0) return -1;
+    write_escaped(b->data + b->len, p, n);
     b->len += n + markers;
     return 0;
 }
 
 /* Escape b->data[from:] where it lies (the scalar bodies built in place). */
 static int escape_from(Buf *b, Py_ssize_t from) {
-    Py_ssize_t n = b->len - from, markers = 0;
-    for (Py_ssize_t i = from; i < b->len; i++) markers += is_marker(b->data[i]);
+    Py_ssize_t n = b->len - from, markers = count_markers(b->data + from, n);
     if (!markers) return 0;
     if (buf_reserve(b, markers) < 0) return -1;
     unsigned char *src = b->data + from + n - 1, *dst = b->data + from + n + markers - 1;
@@ -69,20 +182,91 @@ static int escape_from(Buf *b, Py_ssize_t from) {
     return 0;
 }
 
-static void sha256(const unsigned char *p, Py_ssize_t n, unsigned char out[HASH_SIZE]) {
-    SHA256_CTX ctx;
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, p, (size_t)n);
-    SHA256_Final(out, &ctx);
+/* SHA-256 by whole blocks through SHA256_Transform (OpenSSL's block function: SHA-NI
+ * where the CPU has it), the padding built here: a field hash is one or two blocks, and
+ * the streaming calls' buffering, padding and cleansing cost as much as the blocks.
+ * Long inputs (a big document, hashed with the GIL released) stream. */
+#define SHA256_BY_BLOCKS 4096
+static SHA256_CTX sha256_start; /* SHA256_Init's state, copied for each hash */
+
+static inline uint32_t be32(uint32_t x) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    return __builtin_bswap32(x);
+#else
+    return x;
+#endif
 }
 
+static void sha256_out(const SHA256_CTX *ctx, unsigned char out[HASH_SIZE]) {
+    for (int i = 0; i < 8; i++) {
+        uint32_t h = be32((uint32_t)ctx->h[i]);
+        memcpy(out + 4 * i, &h, 4);
+    }
+}
+
+/* A context at SHA256_Init's state: only the chaining value is read by the block function. */
+static inline void sha256_begin(SHA256_CTX *ctx) {
+    memcpy(ctx->h, sha256_start.h, sizeof ctx->h);
+}
+
+static void sha256(const unsigned char *p, Py_ssize_t n, unsigned char out[HASH_SIZE]) {
+    SHA256_CTX ctx;
+    if (n > SHA256_BY_BLOCKS) {
+        SHA256_Init(&ctx);
+        SHA256_Update(&ctx, p, (size_t)n);
+        SHA256_Final(out, &ctx);
+        return;
+    }
+    sha256_begin(&ctx);
+    size_t full = (size_t)n / 64, rest = (size_t)n % 64;
+    for (size_t i = 0; i < full; i++) SHA256_Transform(&ctx, p + 64 * i);
+    unsigned char last[128];  /* the rest, 0x80, zeros, the length in bits (big-endian) */
+    size_t size = rest < 56 ? 64 : 128;
+    memcpy(last, p + 64 * full, rest);
+    last[rest] = 0x80;
+    memset(last + rest + 1, 0, size - 8 - rest - 1);
+    uint64_t bits = (uint64_t)n * 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    bits = __builtin_bswap64(bits);
+#endif
+    memcpy(last + size - 8, &bits, 8);
+    SHA256_Transform(&ctx, last);
+    if (size == 128) SHA256_Transform(&ctx, last + 64);
+    sha256_out(&ctx, out);
+}
+
+/* sha256 of p[0:n] (n <= SHA256_BY_BLOCKS) padded where it lies: the SHA256_PADDING
+ * bytes after it are the caller's room (a field's bytes at the end of the buffer, cut
+ * back after), so nothing is copied. */
+#define SHA256_PADDING 72 /* 0x80, zeros, the 8-byte length: at most 72 past the data */
+
+static void sha256_in_place(unsigned char *p, Py_ssize_t n, unsigned char out[HASH_SIZE]) {
+    size_t rest = (size_t)n % 64, end = (size_t)n - rest + (rest < 56 ? 64 : 128);
+    p[n] = 0x80;
+    memset(p + n + 1, 0, end - 8 - (size_t)n - 1);
+    uint64_t bits = (uint64_t)n * 8;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    bits = __builtin_bswap64(bits);
+#endif
+    memcpy(p + end - 8, &bits, 8);
+    SHA256_CTX ctx;
+    sha256_begin(&ctx);
+    for (size_t i = 0; i < end; i += 64) SHA256_Transform(&ctx, p + i);
+    sha256_out(&ctx, out);
+}
+
+/* SHA256(a ‖ b) of two hashes: one block of data, then the same padding block always. */
 static void sha256_pair(const unsigned char *a, const unsigned char *b,
                         unsigned char out[HASH_SIZE]) {
+    static const unsigned char padding[64] = {[0] = 0x80, [62] = 0x02}; /* 512 bits */
+    unsigned char block[64];
+    memcpy(block, a, HASH_SIZE);
+    memcpy(block + HASH_SIZE, b, HASH_SIZE);
     SHA256_CTX ctx;
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, a, HASH_SIZE);
-    SHA256_Update(&ctx, b, HASH_SIZE);
-    SHA256_Final(out, &ctx);
+    sha256_begin(&ctx);
+    SHA256_Transform(&ctx, block);
+    SHA256_Transform(&ctx, padding);
+    sha256_out(&ctx, out);
 }
 
 static PyObject *data_error(const char *fmt, ...) {
@@ -102,7 +286,7 @@ static PyObject *data_error(const char *fmt, ...) {
 /* _compute_varint: 7 bits a byte, big-endian, sign 0x40 in the first, end 0x80 on the last. */
 static int put_varint(Buf *b, long long n) {
     unsigned char bytes[12];
-    return put(b, bytes, varint_bytes(n, bytes));
+    return put_fast(b, bytes, varint_bytes(n, bytes));
 }
 
 /* Big-endian bytes of a magnitude, fewest bytes; `sign_room` keeps the top bit free
@@ -132,7 +316,7 @@ static int put_magnitude_long(Buf *b, PyObject *m, int sign_room, int negative) 
     Py_DECREF(size_obj);
     if (!bytes) return -1;
     Py_ssize_t start = b->len;
-    int rc = put(b, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes));
+    int rc = put_fast(b, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes));
     Py_DECREF(bytes);
     if (rc == 0 && negative && size) b->data[start] |= 0x80;
     return rc;
@@ -156,15 +340,15 @@ static int s_int(Ctx *c, PyObject *v) {
     if (n == -1 && PyErr_Occurred()) return -1;
     Buf *b = c->b;
     if (!overflow) {
-        if (put1(b, 0x0B) < 0 || put1(b, n < 0 ? 0x30 : 0x20) < 0) return -1;
+        if (put1_fast(b, 0x0B) < 0 || put1_fast(b, n < 0 ? 0x30 : 0x20) < 0) return -1;
         Py_ssize_t from = b->len;
         unsigned long long m = n < 0 ? 0ULL - (unsigned long long)n : (unsigned long long)n;
         if (put_magnitude_u64(b, m, 0, 0) < 0 || escape_from(b, from) < 0) return -1;
-        return put1(b, 0x0E);
+        return put1_fast(b, 0x0E);
     }
     PyObject *m = PyNumber_Absolute(v);
     if (!m) return -1;
-    if (put1(b, 0x0B) < 0 || put1(b, overflow < 0 ? 0x30 : 0x20) < 0) {
+    if (put1_fast(b, 0x0B) < 0 || put1_fast(b, overflow < 0 ? 0x30 : 0x20) < 0) {
         Py_DECREF(m);
         return -1;
     }
@@ -172,19 +356,19 @@ static int s_int(Ctx *c, PyObject *v) {
     int rc = put_magnitude_long(b, m, 0, 0);
     Py_DECREF(m);
     if (rc < 0 || escape_from(b, from) < 0) return -1;
-    return put1(b, 0x0E);
+    return put1_fast(b, 0x0E);
 }
 
 /* _float: 8 big-endian bytes; +0e0 empty; one NaN. */
 static int s_float(Ctx *c, double d) {
     static const unsigned char nan_s[] = {0x0B, 0x40, 0x7F, 0xF8, 0, 0, 0, 0, 0, 0, 0x0E};
-    if (d != d) return put(c->b, nan_s, sizeof nan_s);
+    if (d != d) return put_fast(c->b, nan_s, sizeof nan_s);
     unsigned char packed[8];
     if (PyFloat_Pack8(d, (char *)packed, 0) < 0) return -1;
     static const unsigned char zero8[8] = {0};
-    if (put1(c->b, 0x0B) < 0 || put1(c->b, 0x40) < 0) return -1;
+    if (put1_fast(c->b, 0x0B) < 0 || put1_fast(c->b, 0x40) < 0) return -1;
     if (memcmp(packed, zero8, 8) != 0 && put_escaped(c->b, packed, 8) < 0) return -1;
-    return put1(c->b, 0x0E);
+    return put1_fast(c->b, 0x0E);
 }
 
 /* Parse Decimal's str(): sign, coefficient digits, exponent (_decimal_parts).  Returns 0,
@@ -199,7 +383,7 @@ typedef struct {
 
 static int decimal_parts(PyObject *v, DecimalParts *d) {
     d->big = NULL;
-    PyObject *text = PyObject_CallOneArg(decimal_str, v);
+    PyObject *text = T_Decimal->tp_str(v); /* Decimal.__str__, as _decimal_text */
     if (!text) return -1;
     if (!PyUnicode_Check(text)) {
         Py_DECREF(text);
@@ -274,7 +458,7 @@ static int put_coefficient(Buf *b, DecimalParts *d) {
 static int put_decimal_body(Buf *b, DecimalParts *d) {
     if (put_varint(b, d->exponent) < 0) return -1;
     if (d->ndigits) return put_coefficient(b, d);
-    return d->negative ? put1(b, 0x80) : 0;
+    return d->negative ? put1_fast(b, 0x80) : 0;
 }
 
 /* _decimal and _decimal_slow: 0d0 alone is empty. */
@@ -282,28 +466,33 @@ static int s_decimal(Ctx *c, PyObject *v) {
     DecimalParts d;
     if (decimal_parts(v, &d) < 0) return -1;
     Buf *b = c->b;
-    int rc = put1(b, 0x0B) < 0 || put1(b, 0x50) < 0 ? -1 : 0;
+    int rc = put1_fast(b, 0x0B) < 0 || put1_fast(b, 0x50) < 0 ? -1 : 0;
     if (rc == 0 && (d.negative || d.ndigits || d.exponent)) {
         Py_ssize_t from = b->len;
         rc = put_decimal_body(b, &d) < 0 || escape_from(b, from) < 0 ? -1 : 0;
     }
     PyMem_Free(d.big);
-    return rc < 0 ? -1 : put1(b, 0x0E);
+    return rc < 0 ? -1 : put1_fast(b, 0x0E);
 }
 
 /* _string / _symbol_text: TQ, escaped UTF-8. */
 static int s_text(Ctx *c, PyObject *v, unsigned char tq) {
     Py_ssize_t n;
-    const char *s = PyUnicode_AsUTF8AndSize(v, &n);
-    if (!s) return -1;
-    if (put1(c->b, 0x0B) < 0 || put1(c->b, tq) < 0) return -1;
+    const char *s;
+    if (PyUnicode_IS_ASCII(v)) { /* its characters are its UTF-8 */
+        s = (const char *)PyUnicode_DATA(v);
+        n = PyUnicode_GET_LENGTH(v);
+    } else if (!(s = PyUnicode_AsUTF8AndSize(v, &n))) {
+        return -1;
+    }
+    if (put1_fast(c->b, 0x0B) < 0 || put1_fast(c->b, tq) < 0) return -1;
     if (put_escaped(c->b, (const unsigned char *)s, n) < 0) return -1;
-    return put1(c->b, 0x0E);
+    return put1_fast(c->b, 0x0E);
 }
 
 /* _symbol_token: by text; $0 hashes as an empty symbol; other unknown text is an error. */
 static int s_symbol_token(Ctx *c, PyObject *token) {
-    PyObject *text = PyObject_GetAttr(token, S_text);
+    PyObject *text = get_attr(token, S_text);
     if (!text) return -1;
     if (text != Py_None) {
         int rc = PyUnicode_Check(text) ? s_text(c, text, 0x70) : -1;
@@ -312,12 +501,12 @@ static int s_symbol_token(Ctx *c, PyObject *token) {
         return rc;
     }
     Py_DECREF(text);
-    PyObject *sid = PyObject_GetAttr(token, S_sid);
+    PyObject *sid = get_attr(token, S_sid);
     if (!sid) return -1;
     int zero = PyLong_Check(sid) && PyLong_AsLong(sid) == 0 && !PyErr_Occurred();
     if (zero) {
         Py_DECREF(sid);
-        return put(c->b, SID0, sizeof SID0);
+        return put_fast(c->b, SID0, sizeof SID0);
     }
     PyErr_Clear();
     data_error("cannot hash symbol $%S: its text is unknown", sid);
@@ -336,8 +525,8 @@ static int s_bytes(Ctx *c, PyObject *v, unsigned char tq) {
         Py_DECREF(copy);
         return rc;
     }
-    int rc = put1(c->b, 0x0B) < 0 || put1(c->b, tq) < 0 ||
-                     put_escaped(c->b, view.buf, view.len) < 0 || put1(c->b, 0x0E) < 0
+    int rc = put1_fast(c->b, 0x0B) < 0 || put1_fast(c->b, tq) < 0 ||
+                     put_escaped(c->b, view.buf, view.len) < 0 || put1_fast(c->b, 0x0E) < 0
                  ? -1
                  : 0;
     PyBuffer_Release(&view);
@@ -375,13 +564,13 @@ static int put_seconds_body(Buf *b, PyObject *v) {
     int second = PyDateTime_DATE_GET_SECOND(v);
     PyObject *tz = PyDateTime_DATE_GET_TZINFO(v);
     if (tz == PyDateTime_TimeZone_UTC) {
-        if (put1(b, 0x80) < 0) return -1;
+        if (put1_fast(b, 0x80) < 0) return -1;
     } else {
         PyObject *offset = PyObject_CallMethodNoArgs(v, S_utcoffset);
         if (!offset) return -1;
         if (offset == Py_None) {
             Py_DECREF(offset);
-            if (put1(b, 0xC0) < 0) return -1;
+            if (put1_fast(b, 0xC0) < 0) return -1;
         } else if (!PyDelta_Check(offset)) {
             Py_DECREF(offset);
             data_error("a timestamp's utcoffset() is not a timedelta");
@@ -427,19 +616,19 @@ static int put_seconds_body(Buf *b, PyObject *v) {
     fields[n++] = (unsigned char)(hour | 0x80);
     fields[n++] = (unsigned char)(minute | 0x80);
     fields[n++] = (unsigned char)(second | 0x80);
-    return put(b, fields, n);
+    return put_fast(b, fields, n);
 }
 
 /* _datetime_fraction: six digits, always. */
 static int put_datetime_fraction(Buf *b, PyObject *v) {
     int micro = PyDateTime_DATE_GET_MICROSECOND(v);
-    if (put1(b, 0xC6) < 0) return -1;
+    if (put1_fast(b, 0xC6) < 0) return -1;
     return micro ? put_magnitude_u64(b, (unsigned long long)micro, 1, 0) : 0;
 }
 
 /* An optional int attribute: 0 and *out set, 1 when None, -1 on error. */
 static int int_attr(PyObject *v, PyObject *name, long long *out) {
-    PyObject *a = PyObject_GetAttr(v, name);
+    PyObject *a = get_attr(v, name);
     if (!a) return -1;
     if (a == Py_None) {
         Py_DECREF(a);
@@ -460,7 +649,7 @@ static int put_fraction(Buf *b, PyObject *v, int has_digits, long long digits) {
         if (put_varint(b, -digits) < 0) return -1;
         return coefficient ? put_magnitude_u64(b, (unsigned long long)coefficient, 1, 0) : 0;
     }
-    PyObject *seconds = PyObject_GetAttr(v, S_fractional_seconds);
+    PyObject *seconds = get_attr(v, S_fractional_seconds);
     if (!seconds) return -1;
     if (seconds == Py_None) {
         Py_DECREF(seconds);
@@ -486,7 +675,7 @@ static int s_timestamp(Ctx *c, PyObject *v) {
     long long precision = 4;
     int unset = int_attr(v, S_precision, &precision);
     if (unset < 0) return -1;
-    if (put1(b, 0x0B) < 0 || put1(b, 0x60) < 0) return -1;
+    if (put1_fast(b, 0x0B) < 0 || put1_fast(b, 0x60) < 0) return -1;
     Py_ssize_t from = b->len;
     if (unset || precision >= 4) {
         long long digits = 0;
@@ -495,7 +684,7 @@ static int s_timestamp(Ctx *c, PyObject *v) {
         if (no_digits || digits != 0) {
             if (!no_digits && digits == 3) {
                 int ms = PyDateTime_DATE_GET_MICROSECOND(v) / 1000;
-                if (put1(b, 0xC3) < 0 || (ms && put_magnitude_u64(b, (unsigned)ms, 1, 0) < 0))
+                if (put1_fast(b, 0xC3) < 0 || (ms && put_magnitude_u64(b, (unsigned)ms, 1, 0) < 0))
                     return -1;
             } else if (put_fraction(b, v, !no_digits, digits) < 0) {
                 return -1;
@@ -507,17 +696,17 @@ static int s_timestamp(Ctx *c, PyObject *v) {
         b->len -= 5 - fields_by_precision[precision];
     }
     if (escape_from(b, from) < 0) return -1;
-    return put1(b, 0x0E);
+    return put1_fast(b, 0x0E);
 }
 
 /* _datetime: a plain datetime has microsecond precision, always. */
 static int s_datetime(Ctx *c, PyObject *v) {
     Buf *b = c->b;
-    if (put1(b, 0x0B) < 0 || put1(b, 0x60) < 0) return -1;
+    if (put1_fast(b, 0x0B) < 0 || put1_fast(b, 0x60) < 0) return -1;
     Py_ssize_t from = b->len;
     if (put_seconds_body(b, v) < 0 || put_datetime_fraction(b, v) < 0) return -1;
     if (escape_from(b, from) < 0) return -1;
-    return put1(b, 0x0E);
+    return put1_fast(b, 0x0E);
 }
 
 /* --- containers ---------------------------------------------------------------------- */
@@ -525,7 +714,7 @@ static int s_datetime(Ctx *c, PyObject *v) {
 /* _field_name: s(name as symbol). */
 static int s_field_name(Ctx *c, PyObject *name) {
     if (PyUnicode_Check(name)) return s_text(c, name, 0x70);
-    if (name == Py_None) return put(c->b, SID0, sizeof SID0);
+    if (name == Py_None) return put_fast(c->b, SID0, sizeof SID0);
     if (PyObject_TypeCheck(name, T_SymbolToken)) return s_symbol_token(c, name);
     data_error("cannot hash a struct field named by a %s", Py_TYPE(name)->tp_name);
     return -1;
@@ -550,20 +739,63 @@ static int field_hash(Ctx *c, Fields *f, PyObject *name, PyObject *value) {
         f->h = h;
         f->cap = cap;
     }
-    sha256(b->data + mark, b->len - mark, f->h[f->len++]);
+    Py_ssize_t n = b->len - mark;
+    if (n > SHA256_BY_BLOCKS) sha256(b->data + mark, n, f->h[f->len++]);
+    else if (buf_reserve(b, SHA256_PADDING) < 0) return -1;
+    else sha256_in_place(b->data + mark, n, f->h[f->len++]);
     b->len = mark;  /* the field's bytes are hashed, not kept */
     return 0;
 }
 
 static int compare_hashes(const void *a, const void *b) { return memcmp(a, b, HASH_SIZE); }
 
+/* Eight bytes as a big-endian number: comparing two is memcmp of the eight. */
+static inline uint64_t load_be64(const unsigned char *p) {
+    uint64_t x;
+    memcpy(&x, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x = __builtin_bswap64(x);
+#endif
+    return x;
+}
+
+/* memcmp(a, b, HASH_SIZE) < 0, eight bytes at a time. */
+static inline int hash_less(const unsigned char *a, const unsigned char *b) {
+    for (int i = 0; i < HASH_SIZE; i += 8) {
+        uint64_t x = load_be64(a + i), y = load_be64(b + i);
+        if (x != y) return x < y;
+    }
+    return 0;
+}
+
+/* field_hashes.sort(): unsigned lexicographic; insertion sort for the usual few fields. */
+static void sort_hashes(unsigned char (*h)[HASH_SIZE], Py_ssize_t n) {
+    if (n > 16) {
+        qsort(h, (size_t)n, HASH_SIZE, compare_hashes);
+        return;
+    }
+    for (Py_ssize_t i = 1; i < n; i++) {
+        if (!hash_less(h[i], h[i - 1])) continue;
+        unsigned char key[HASH_SIZE];
+        memcpy(key, h[i], HASH_SIZE);
+        Py_ssize_t j = i;
+        for (; j > 0 && hash_less(key, h[j - 1]); j--) memcpy(h[j], h[j - 1], HASH_SIZE);
+        memcpy(h[j], key, HASH_SIZE);
+    }
+}
+
 /* _struct_body: B ‖ 0xD0 ‖ escape(sorted field hashes) ‖ E. */
 static int put_struct_body(Ctx *c, Fields *f) {
-    qsort(f->h, (size_t)f->len, HASH_SIZE, compare_hashes);
+    sort_hashes(f->h, f->len);
     Buf *b = c->b;
-    if (put1(b, 0x0B) < 0 || put1(b, 0xD0) < 0) return -1;
-    if (put_escaped(b, (const unsigned char *)f->h, f->len * HASH_SIZE) < 0) return -1;
-    return put1(b, 0x0E);
+    Py_ssize_t n = f->len * HASH_SIZE;
+    if (buf_reserve(b, 2 * n + 3) < 0) return -1; /* every byte escaped, at worst: one pass */
+    b->data[b->len++] = 0x0B;
+    b->data[b->len++] = 0xD0;
+    unsigned char *out = b->data + b->len;
+    b->len += write_escaped(out, (const unsigned char *)f->h, n) - out;
+    b->data[b->len++] = 0x0E;
+    return 0;
 }
 
 static int enter(Ctx *c) {
@@ -617,7 +849,7 @@ static int s_dict(Ctx *c, PyObject *v) {
 
 /* _ion_struct: IonPyDict's {name: [values]} store, repeated names kept. */
 static int s_ion_dict(Ctx *c, PyObject *v) {
-    PyObject *store = PyObject_GetAttr(v, S_store);
+    PyObject *store = get_attr(v, S_store);
     if (!store) return -1;
     if (!PyDict_Check(store)) {
         Py_DECREF(store);
@@ -655,9 +887,10 @@ static int s_ion_dict(Ctx *c, PyObject *v) {
 /* _list / _items: TQ, each item's s(), E. */
 static int s_list(Ctx *c, PyObject *v, unsigned char tq) {
     if (enter(c) < 0) return -1;
-    PyObject *seq = PySequence_Fast(v, "not a sequence");
+    /* IonPyList iterates as the list it is (PySequence_Fast would copy a subclass). */
+    PyObject *seq = Py_TYPE(v) == T_IonPyList ? Py_NewRef(v) : PySequence_Fast(v, "not a sequence");
     if (!seq) { c->depth--; return -1; }
-    int rc = put1(c->b, 0x0B) < 0 || put1(c->b, tq) < 0 ? -1 : 0;
+    int rc = put1_fast(c->b, 0x0B) < 0 || put1_fast(c->b, tq) < 0 ? -1 : 0;
     for (Py_ssize_t i = 0; rc == 0 && i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *item = PySequence_Fast_GET_ITEM(seq, i);
         Py_INCREF(item);  /* a list may shrink under a __hash__ or __str__ */
@@ -666,7 +899,7 @@ static int s_list(Ctx *c, PyObject *v, unsigned char tq) {
     }
     Py_DECREF(seq);
     c->depth--;
-    return rc < 0 ? -1 : put1(c->b, 0x0E);
+    return rc < 0 ? -1 : put1_fast(c->b, 0x0E);
 }
 
 /* --- amazon.ion values: the same, plus annotations ------------------------------------ */
@@ -726,7 +959,7 @@ static enum Kind kind_of(PyTypeObject *t) {
 static int put_annotations(Ctx *c, PyObject *annotations) {
     PyObject *seq = PySequence_Fast(annotations, "ion_annotations is not a sequence");
     if (!seq) return -1;
-    int rc = put1(c->b, 0x0B) < 0 || put1(c->b, 0xE0) < 0 ? -1 : 0;
+    int rc = put1_fast(c->b, 0x0B) < 0 || put1_fast(c->b, 0xE0) < 0 ? -1 : 0;
     for (Py_ssize_t i = 0; rc == 0 && i < PySequence_Fast_GET_SIZE(seq); i++) {
         PyObject *a = PySequence_Fast_GET_ITEM(seq, i);
         if (PyUnicode_Check(a)) rc = s_text(c, a, 0x70);
@@ -738,7 +971,7 @@ static int put_annotations(Ctx *c, PyObject *annotations) {
 }
 
 /* The IonType of an amazon.ion value (a borrowed-like new reference). */
-static PyObject *ion_type(PyObject *v) { return PyObject_GetAttr(v, S_ion_type); }
+static PyObject *ion_type(PyObject *v) { return get_attr(v, S_ion_type); }
 
 /* The IonType member's int value (IonType is an IntEnum). */
 static long ion_type_code(PyObject *t) {
@@ -762,13 +995,13 @@ static int s_ion_body(Ctx *c, PyObject *v, enum Kind k) {
             return -1;
         }
         unsigned char s[] = {0x0B, (unsigned char)(nibble[code] | 0x0F), 0x0E};
-        return put(c->b, s, 3);
+        return put_fast(c->b, s, 3);
     }
     case K_ION_BOOL: {
         int truth = PyObject_IsTrue(v);
         if (truth < 0) return -1;
         unsigned char s[] = {0x0B, truth ? 0x11 : 0x10, 0x0E};
-        return put(c->b, s, 3);
+        return put_fast(c->b, s, 3);
     }
     case K_ION_INT: return s_int(c, v);
     case K_ION_FLOAT: return s_float(c, PyFloat_AsDouble(v));
@@ -804,14 +1037,16 @@ static int s_ion_body(Ctx *c, PyObject *v, enum Kind k) {
 
 /* The _ion_* functions: the body, annotated when the value has annotations. */
 static int s_ion(Ctx *c, PyObject *v, enum Kind k) {
-    PyObject *annotations = PyObject_GetAttr(v, S_ion_annotations);
+    PyObject *annotations = get_attr(v, S_ion_annotations);
     if (!annotations) return -1;
-    int annotated = PyObject_IsTrue(annotations);
+    /* `if v.ion_annotations`: amazon.ion's usual () without a call */
+    int annotated = PyTuple_CheckExact(annotations) ? PyTuple_GET_SIZE(annotations) != 0
+                                                    : PyObject_IsTrue(annotations);
     int rc = annotated < 0 ? -1 : 0;
     if (rc == 0 && annotated) rc = put_annotations(c, annotations);
     Py_DECREF(annotations);
     if (rc == 0) rc = s_ion_body(c, v, k);
-    if (rc == 0 && annotated) rc = put1(c->b, 0x0E);
+    if (rc == 0 && annotated) rc = put1_fast(c->b, 0x0E);
     return rc;
 }
 
@@ -826,12 +1061,12 @@ static int s_value(Ctx *c, PyObject *v) {
     case K_DECIMAL: return s_decimal(c, v);
     case K_LIST: return s_list(c, v, 0xB0);
     case K_TIMESTAMP: return s_timestamp(c, v);
-    case K_NULL: return put(c->b, NULL_S, sizeof NULL_S);
+    case K_NULL: return put_fast(c->b, NULL_S, sizeof NULL_S);
     case K_BOOL: {
         int truth = PyObject_IsTrue(v);
         if (truth < 0) return -1;
         unsigned char s[] = {0x0B, truth ? 0x11 : 0x10, 0x0E};
-        return put(c->b, s, 3);
+        return put_fast(c->b, s, 3);
     }
     case K_FLOAT: {
         double d = PyFloat_AsDouble(v);
@@ -866,10 +1101,29 @@ static void wrap_error(PyObject *value) {
     Py_XDECREF(tb);
 }
 
+/* One buffer kept between calls, so a document costs no allocation.  Taking it empties
+ * the slot: a nested call (Python code run by a value, e.g. a tzinfo's utcoffset() that
+ * hashes) finds it empty and allocates its own.  The GIL guards it. */
+#define SPARE_LIMIT (64 * 1024)
+static Buf spare;
+
+static Buf take_buf(void) {
+    Buf b = spare;
+    spare = (Buf){0};
+    b.len = 0;
+    return b;
+}
+
+static void give_buf(Buf *b) {
+    if (!spare.data && b->cap <= SPARE_LIMIT) spare = *b;
+    else PyMem_Free(b->data);
+    *b = (Buf){0};
+}
+
 static int serialize(PyObject *value, Buf *b) {
     Ctx c = {b, 0};
     if (s_value(&c, value) < 0) {
-        PyMem_Free(b->data);
+        give_buf(b);
         wrap_error(value);
         return -1;
     }
@@ -879,25 +1133,28 @@ static int serialize(PyObject *value, Buf *b) {
 /* --- public: the functions ion_hash.py, dot.py and merkle.py export ------------------- */
 
 static PyObject *py_ion_hash_serialization(PyObject *self, PyObject *value) {
-    Buf b = {0};
+    Buf b = take_buf();
     if (serialize(value, &b) < 0) return NULL;
     PyObject *out = PyBytes_FromStringAndSize((const char *)b.data, b.len);
-    PyMem_Free(b.data);
+    give_buf(&b);
     return out;
 }
 
 static PyObject *py_ion_hash(PyObject *self, PyObject *value) {
-    Buf b = {0};
+    Buf b = take_buf();
     if (serialize(value, &b) < 0) return NULL;
     unsigned char digest[HASH_SIZE];
     if (b.len >= RELEASE_GIL_BYTES) {
         Py_BEGIN_ALLOW_THREADS
         sha256(b.data, b.len, digest);
         Py_END_ALLOW_THREADS
+    } else if (b.len <= SHA256_BY_BLOCKS && buf_reserve(&b, SHA256_PADDING) == 0) {
+        sha256_in_place(b.data, b.len, digest);
     } else {
+        PyErr_Clear(); /* no room for the padding: hash it by copying */
         sha256(b.data, b.len, digest);
     }
-    PyMem_Free(b.data);
+    give_buf(&b);
     return PyBytes_FromStringAndSize((const char *)digest, HASH_SIZE);
 }
 
@@ -1121,6 +1378,7 @@ static int import_member(PyObject **out, PyObject *cls, const char *name) {
 }
 
 PyMODINIT_FUNC PyInit__native(void) {
+    SHA256_Init(&sha256_start);
     PyDateTime_IMPORT;
     if (!PyDateTimeAPI) return NULL;
     PyObject *errors = PyImport_ImportModule("ledger.errors");
@@ -1145,8 +1403,10 @@ PyMODINIT_FUNC PyInit__native(void) {
         import_type(&T_IonPyDict, st, "IonPyDict") < 0 ||
         import_type(&T_IonPyStdDict, st, "IonPyStdDict") < 0)
         return NULL;
-    decimal_str = PyObject_GetAttrString((PyObject *)T_Decimal, "__str__");
-    if (!decimal_str) return NULL;
+    if (!T_Decimal->tp_str) {
+        PyErr_SetString(PyExc_ImportError, "decimal.Decimal has no __str__ slot");
+        return NULL;
+    }
     PyObject *core = PyImport_ImportModule("amazon.ion.core");
     if (!core) return NULL;
     PyObject *ion_type_cls = PyObject_GetAttrString(core, "IonType");
