@@ -294,14 +294,9 @@ def loads(data: bytes | str) -> Any:
 # The compiled twin of loads_document (ledger/_ion_decode.c): the same objects for the
 # documents the ledger writes; NotImplemented for the rest, which amazon.ion decodes.
 _ion_decode = _native.load("ledger._ion_decode")
-_compiled_loads: Callable[[bytes, Callable[[bytes], Any]], Any] | None = (
+_compiled_loads: Callable[[bytes], Any] | None = (
     _ion_decode.loads if _ion_decode is not None else None
 )
-
-
-def _load_leaf(data: bytes) -> Any:
-    """One value (a timestamp) for the compiled decoder, as amazon.ion decodes it."""
-    return simpleion.loads(data, value_model=simpleion.IonPyValueModel.MAY_BE_BARE)
 
 
 def loads_document(data: bytes) -> Any:
@@ -314,7 +309,7 @@ def loads_document(data: bytes) -> Any:
     what it declines goes through amazon.ion (``pure_loads_document``)."""
     if _compiled_loads is not None:
         try:
-            compiled = _compiled_loads(data, _load_leaf)
+            compiled = _compiled_loads(data)
         except (IonException, ValueError, TypeError) as exc:
             raise DataError(f"invalid Ion: {exc}") from exc
         if compiled is not NotImplemented:
