@@ -84,11 +84,12 @@ def split(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
 
 
 def part(raw: bytes, index: int) -> bytes:
-    """The Ion binary of revision ``index``'s data in a stored block."""
+    """The Ion binary of revision ``index``'s data in a stored block (``raw`` may be a
+    buffer: the result is bytes of its own)."""
     if layout.is_whole_ion_block(raw):
-        return ion.dumps(ion.loads(raw)["revisions"][index]["data"])
+        return ion.dumps(ion.loads(bytes(raw))["revisions"][index]["data"])
     try:
-        return layout.block_part(raw, index)
+        return bytes(layout.block_part(raw, index))
     except ValueError as exc:
         raise DataError(f"a stored block is malformed: {exc}") from None
 
@@ -113,7 +114,7 @@ def row_data(txn: ReadTxn, row: bytes) -> bytes:
     if isinstance(place, bytes):
         return place
     seq, index = place
-    raw = txn.get("blocks", layout.block_key(seq))
-    if raw is None:
+    data = txn.extract("blocks", layout.block_key(seq), lambda raw: part(raw, index))
+    if data is None:
         raise DataError(f"a document's revision is in block {seq}, which is missing")
-    return part(raw, index)
+    return data

@@ -85,14 +85,17 @@ class Transaction:
         self.reads = ReadSet()
         self.read_ios = 0  # committed documents and revisions read from storage
         self.value_model = "may_be_bare"  # or "ion_py": rows as amazon.ion's IonPy values
-        self._known = KnownSerializations()
         self.state = "open"  # open | committed | aborted
         self.block_address: BlockAddress | None = None
 
-    # Made on first use: a read-only autocommit statement needs neither.
+    # Made on first use: a read-only autocommit statement needs none of these.
     @cached_property
     def id(self) -> str:
         return ion.new_id()
+
+    @cached_property
+    def _known(self) -> KnownSerializations:
+        return KnownSerializations()
 
     @cached_property
     def _clock(self) -> _dt.datetime:
@@ -282,6 +285,36 @@ class Transaction:
             keyed = iter(sorted([*keyed, *overlay], key=lambda kv: kv[0], reverse=descending))
         for _, record in keyed:
             yield record
+
+    def index_equal(self, table_id: str, index_id: str, value: Any) -> list[DocRecord] | None:
+        """``list(index_range(table_id, field, Bound(value), Bound(value)))`` for the
+        index ``index_id`` (a prepared point read, which looked the index up when it was
+        compiled), read with one cursor and no generators; the same read set and ReadIOs.
+        None while this transaction has writes of its own (``index_range`` overlays them)."""
+        if self.docs:
+            return None
+        start, stop = point_range(index_id, value)
+        self.reads.ranges.append((table_id, start, stop))
+        snap = self.snap
+        found = []
+        for key in snap.keys("index", start, stop):
+            doc_id = layout.index_doc_id(key)
+            row = snap.get("docs", layout.doc_key(table_id, doc_id))
+            if row is None:
+                continue
+            record = self._record(table_id, doc_id, row)
+            self.reads.docs[(table_id, doc_id)] = record.block_address.sequence_no
+            found.append(record)
+        return found
+
+    def catalog_token(self) -> object | None:
+        """What a prepared statement compiled against this catalog may keep and compare
+        (``is``) to know the catalog unchanged: the committed catalog of the snapshot, or
+        None when this transaction changed the catalog.  Like a catalog lookup it enters
+        the catalog into the read set.  Called by a statement ``execute`` let run (the
+        transaction is open)."""
+        self.reads.catalog = True
+        return None if self.catalog_changes else self._committed_tables
 
     def _committed_in_range(
         self, table_id: str, start: bytes, stop: bytes | None, descending: bool
@@ -524,10 +557,22 @@ def _mark(statements: list[int], index: int) -> None:
         statements.append(index)
 
 
+_AFTER_VALUE = b"\xff" * (layout.ID_LEN + 1)  # past every doc id that follows a value
+
+
+def point_range(index_id: str, value: Any) -> tuple[bytes, bytes | None]:
+    """``key_range(index_id, Bound(value), Bound(value))``, the value encoded once."""
+    encoded = layout.index_value(value)
+    start = layout.ident(index_id) + encoded
+    if len(encoded) >= layout.MAX_INDEX_VALUE:
+        return start, prefix_end(start)
+    return start, start + _AFTER_VALUE
+
+
 def key_range(index_id: str, low: Bound | None, high: Bound | None) -> tuple[bytes, bytes | None]:
     """Index keys ``[start, stop)`` covering the bounds (a superset when truncated)."""
     prefix = layout.ident(index_id)
-    after_value = b"\xff" * (layout.ID_LEN + 1)  # past every doc id that follows a value
+    after_value = _AFTER_VALUE
     if low is None:
         start = prefix
     else:

@@ -51,6 +51,19 @@ class ReadTxn(ABC):
     def prefix(self, db: str, prefix: bytes, *, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
         return self.range(db, prefix, prefix_end(prefix), reverse=reverse)
 
+    def extract(self, db: str, key: bytes, fn: Callable[[bytes], T]) -> T | None:
+        """``fn(value)`` of ``key``'s value, None if absent.  ``fn`` may be handed a
+        buffer (a memoryview) that is valid only while it runs, rather than bytes: it
+        returns what it needs as new objects (a point read takes one document's bytes
+        from a block without copying the whole block)."""
+        value = self.get(db, key)
+        return None if value is None else fn(value)
+
+    def keys(self, db: str, start: bytes, stop: bytes | None) -> list[bytes]:
+        """The keys with ``start <= key < stop``, in order (a point read's index lookup:
+        a list, not a generator; a backend may answer it more directly)."""
+        return [key for key, _ in self.range(db, start, stop)]
+
     def last(self, db: str) -> tuple[bytes, bytes] | None:
         for item in self.range(db, reverse=True):
             return item

@@ -30,6 +30,10 @@ GROW_WAIT_SECONDS = 60.0
 
 
 class _LmdbRead(ReadTxn):
+    """A snapshot.  Read transactions are begun with ``buffers=True`` (values are views
+    of the map, not copies); every method returns bytes except ``extract``, whose
+    function sees the view."""
+
     def __init__(self, store: LmdbStore, txn: Any) -> None:
         self._store = store
         self._txn = txn
@@ -52,6 +56,22 @@ class _LmdbRead(ReadTxn):
             return _backward(cursor, start, stop)
         return _forward(cursor, start, stop)
 
+    def keys(self, db: str, start: bytes, stop: bytes | None) -> list[bytes]:
+        cursor = self._txn.cursor(db=self._store.handle(db))
+        found: list[bytes] = []
+        if not cursor.set_range(start):
+            return found
+        for view in cursor.iternext(keys=True, values=False):
+            key = bytes(view)
+            if stop is not None and key >= stop:
+                break
+            found.append(key)
+        return found
+
+    def extract(self, db: str, key: bytes, fn: Callable[[bytes], T]) -> T | None:
+        value = self._txn.get(key, db=self._store.handle(db))  # a buffer in a read txn
+        return None if value is None else fn(value)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -70,10 +90,10 @@ class _LmdbWrite(_LmdbRead, WriteTxn):
 def _forward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
     found = cursor.set_range(start) if start else cursor.first()
     while found:
-        key = cursor.key()
+        key = bytes(cursor.key())
         if stop is not None and key >= stop:
             return
-        yield bytes(key), bytes(cursor.value())
+        yield key, bytes(cursor.value())
         found = cursor.next()
 
 
@@ -85,10 +105,10 @@ def _backward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[
     else:
         found = cursor.last()
     while found:
-        key = cursor.key()
+        key = bytes(cursor.key())
         if start is not None and key < start:
             return
-        yield bytes(key), bytes(cursor.value())
+        yield key, bytes(cursor.value())
         found = cursor.prev()
 
 
@@ -102,6 +122,7 @@ class _Env:
         self.env = _open_env(path, readonly, map_size)
         self.users = 0
         self.readers = 0
+        self.waiting = 0  # threads waiting for the readers to go (a map grow)
         self.cond = threading.Condition()
         self._refuse_foreign()
         try:
@@ -180,15 +201,16 @@ class LmdbStore(KVStore):
     def reader_closed(self) -> None:
         with self._cond:
             self._shared.readers -= 1
-            self._cond.notify_all()
+            if self._shared.waiting:  # a grow waits for the readers to go
+                self._cond.notify_all()
 
     def _begin(self, *, write: bool) -> Any:
         try:
-            return self._env.begin(write=write, buffers=False)
+            return self._env.begin(write=write, buffers=not write)
         except lmdb.MapResizedError:
             # Another process grew the map: adopt its size, then retry once.
             self._adopt_size()
-            return self._env.begin(write=write, buffers=False)
+            return self._env.begin(write=write, buffers=not write)
         except lmdb.Error as exc:
             raise StorageError(f"cannot begin a transaction on {self.path}: {exc}") from exc
 
@@ -222,7 +244,7 @@ class LmdbStore(KVStore):
 
     def _grow(self) -> None:
         with self._cond:
-            if not self._cond.wait_for(lambda: self._shared.readers == 0, GROW_WAIT_SECONDS):
+            if not self._wait_for(lambda: self._shared.readers == 0):
                 raise StorageError(
                     f"{self.path}: the map is full and could not grow while "
                     f"{self._shared.readers} transaction(s) stayed open"
@@ -235,8 +257,17 @@ class LmdbStore(KVStore):
 
     def _adopt_size(self) -> None:
         with self._cond:
-            self._cond.wait_for(lambda: self._shared.readers <= 1, GROW_WAIT_SECONDS)
+            self._wait_for(lambda: self._shared.readers <= 1)
             self._env.set_mapsize(0)
+
+    def _wait_for(self, predicate: Callable[[], bool]) -> bool:
+        """``self._cond.wait_for(predicate)`` (the caller holds it), counted as a waiter
+        so that closing readers notify."""
+        self._shared.waiting += 1
+        try:
+            return self._cond.wait_for(predicate, GROW_WAIT_SECONDS)
+        finally:
+            self._shared.waiting -= 1
 
     def map_size(self) -> int:
         return int(self._env.info()["map_size"])
