@@ -138,13 +138,14 @@ class Transaction:
         return Cursor(rows, statement, read_ios=self.read_ios - ios, processing_ms=elapsed_ms)
 
     def commit(self) -> None:
-        if self.has_writes:
+        writes = self.has_writes
+        if writes:
             self._check_open()
         elif self.state != "open":  # a read-only transaction has nothing to lose:
             self._check_open()  # its results stand however long it took
         self._release_snapshot()
         try:
-            if self.has_writes:
+            if writes:
                 self.block_address = committing.commit(self.journal, self)
         except BaseException:
             self.state = "aborted"
@@ -286,15 +287,17 @@ class Transaction:
         for _, record in keyed:
             yield record
 
-    def index_equal(self, table_id: str, index_id: str, value: Any) -> list[DocRecord] | None:
-        """``list(index_range(table_id, field, Bound(value), Bound(value)))`` for the
-        index ``index_id`` (a prepared point read, which looked the index up when it was
-        compiled), read with one cursor and no generators; the same read set and ReadIOs.
-        None while this transaction has writes of its own (``index_range`` overlays them)."""
+    def index_equal(self, table_id: str, index_id: str, value: Any) -> list[tuple[str, Any]] | None:
+        """``[(r.doc_id, r.data) for r in index_range(table_id, field, Bound(value),
+        Bound(value))]`` for the index ``index_id`` (a prepared point read, which looked
+        the index up when it was compiled): one cursor, no generators, no DocRecords,
+        each document decoded now; the same read set and ReadIOs.  None while this
+        transaction has writes of its own (``index_range`` overlays them)."""
         if self.docs:
             return None
         start, stop = point_range(index_id, value)
-        self.reads.ranges.append((table_id, start, stop))
+        reads = self.reads
+        reads.ranges.append((table_id, start, stop))
         snap = self.snap
         found = []
         for key in snap.keys("index", start, stop):
@@ -302,9 +305,9 @@ class Transaction:
             row = snap.get("docs", layout.doc_key(table_id, doc_id))
             if row is None:
                 continue
-            record = self._record(table_id, doc_id, row)
-            self.reads.docs[(table_id, doc_id)] = record.block_address.sequence_no
-            found.append(record)
+            self.read_ios += 1
+            reads.docs[(table_id, doc_id)] = layout.doc_seq(row)
+            found.append((doc_id, ion.loads_document(blocks.row_data(snap, row))))
         return found
 
     def catalog_token(self) -> object | None:

@@ -25,7 +25,7 @@ own, else through ``index_range`` as before; either records the same read set.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ledger.errors import DataError, ProgrammingError
@@ -196,6 +196,11 @@ def clear_prepared() -> None:
     _prepared.clear()
 
 
+def _records(records: Iterable[Any]) -> list[tuple[str, Any]]:
+    """``index_range``'s records as ``index_equal`` gives them: (doc id, data)."""
+    return [(rec.doc_id, rec.data) for rec in records]
+
+
 # -- the runners -------------------------------------------------------------------------
 def _index_runner(
     table_id: str,
@@ -208,22 +213,22 @@ def _index_runner(
 ) -> Prepared:
     def read(ctx: Any, params: Sequence[Any]) -> list[Any] | None:
         value = params[index]
-        keys = _equality_keys(value, bool(getattr(ctx, "text_index_includes_symbols", False)))
+        unified = bool(getattr(ctx, "text_index_includes_symbols", False))
+        # a str's keys are itself where strings and symbols share the index's keys
+        keys = [value] if unified and type(value) is str else _equality_keys(value, unified)
         if keys is None:
             return None  # the index cannot answer: the general path scans
         equal = getattr(ctx, "index_equal", None)
         rows: list[Any] = []
         seen: set[str] = set()
         for key in keys:
-            records = None if equal is None else equal(table_id, index_id, key)
-            if records is None:
-                bound = Bound(key, True)
-                records = ctx.index_range(table_id, field_name, bound, bound)
-            for rec in records:
-                if rec.doc_id in seen:
+            found_docs = None if equal is None else equal(table_id, index_id, key)
+            if found_docs is None:
+                found_docs = _records(ctx.index_range(table_id, field_name, Bound(key), Bound(key)))
+            for doc_id, data in found_docs:
+                if doc_id in seen:
                     continue
-                seen.add(rec.doc_id)
-                data = rec.data
+                seen.add(doc_id)
                 found = fetch(data)
                 # two str: PartiQL's `=` is str equality in either mode (the common case)
                 if type(found) is str and type(value) is str:

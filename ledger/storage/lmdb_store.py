@@ -123,7 +123,8 @@ class _Env:
         self.users = 0
         self.readers = 0
         self.waiting = 0  # threads waiting for the readers to go (a map grow)
-        self.cond = threading.Condition()
+        self.lock = threading.RLock()  # readers' count; entered directly (C) on each snapshot
+        self.cond = threading.Condition(self.lock)
         self._refuse_foreign()
         try:
             self.dbs = {name: self.env.open_db(name.encode(), create=not readonly) for name in DBS}
@@ -179,6 +180,7 @@ class LmdbStore(KVStore):
         self._shared = _acquire(path, readonly, map_size)
         self._env = self._shared.env
         self._cond = self._shared.cond
+        self._lock = self._shared.lock
         self._closed = False
         self._group = GroupWriter(lambda fn: self.write(fn))
 
@@ -195,11 +197,11 @@ class LmdbStore(KVStore):
             raise
 
     def _reader_opened(self) -> None:
-        with self._cond:
+        with self._lock:
             self._shared.readers += 1
 
     def reader_closed(self) -> None:
-        with self._cond:
+        with self._lock:
             self._shared.readers -= 1
             if self._shared.waiting:  # a grow waits for the readers to go
                 self._cond.notify_all()
