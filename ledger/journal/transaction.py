@@ -180,7 +180,8 @@ class Transaction:
 
     def _release_snapshot(self) -> None:
         if self._snap is not None:
-            if self.has_writes:  # what a commit checks against, read before it goes
+            if self.docs or self.catalog_changes or self.redactions:  # has_writes: what a
+                # commit checks against, read before the snapshot goes
                 _ = self.snapshot_seq, self.snapshot_catalog_seq
             self._snap.close()
             self._snap = None

@@ -37,10 +37,11 @@ class _LmdbRead(ReadTxn):
     def __init__(self, store: LmdbStore, txn: Any) -> None:
         self._store = store
         self._txn = txn
+        self._dbs = store._shared.dbs  # name -> handle (store.handle, without the call)
         self._closed = False
 
     def get(self, db: str, key: bytes) -> bytes | None:
-        value = self._txn.get(key, db=self._store.handle(db))
+        value = self._txn.get(key, db=self._dbs[db])
         return None if value is None else bytes(value)
 
     def range(
@@ -51,13 +52,13 @@ class _LmdbRead(ReadTxn):
         *,
         reverse: bool = False,
     ) -> Iterator[tuple[bytes, bytes]]:
-        cursor = self._txn.cursor(db=self._store.handle(db))
+        cursor = self._txn.cursor(db=self._dbs[db])
         if reverse:
             return _backward(cursor, start, stop)
         return _forward(cursor, start, stop)
 
     def keys(self, db: str, start: bytes, stop: bytes | None) -> list[bytes]:
-        cursor = self._txn.cursor(db=self._store.handle(db))
+        cursor = self._txn.cursor(db=self._dbs[db])
         found: list[bytes] = []
         if not cursor.set_range(start):
             return found
@@ -69,7 +70,7 @@ class _LmdbRead(ReadTxn):
         return found
 
     def extract(self, db: str, key: bytes, fn: Callable[[bytes], T]) -> T | None:
-        value = self._txn.get(key, db=self._store.handle(db))  # a buffer in a read txn
+        value = self._txn.get(key, db=self._dbs[db])  # a buffer in a read txn
         return None if value is None else fn(value)
 
     def close(self) -> None:
@@ -81,10 +82,10 @@ class _LmdbRead(ReadTxn):
 
 class _LmdbWrite(_LmdbRead, WriteTxn):
     def put(self, db: str, key: bytes, value: bytes) -> None:
-        self._txn.put(key, value, db=self._store.handle(db))
+        self._txn.put(key, value, db=self._dbs[db])
 
     def delete(self, db: str, key: bytes) -> None:
-        self._txn.delete(key, db=self._store.handle(db))
+        self._txn.delete(key, db=self._dbs[db])
 
 
 def _forward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
