@@ -9,7 +9,7 @@ PIP := $(PY) -m pip --disable-pip-version-check -q
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(PY) pyproject.toml setup.py ledger/hashing/_native.c ledger/_ion_native.c ledger/_ion_c.h
+$(VENV)/.installed: $(PY) pyproject.toml setup.py ledger/hashing/_native.c ledger/_ion_native.c ledger/_ion_c.h ledger/_ion_decode.c
 	$(PIP) install -e .
 	touch $@
 

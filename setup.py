@@ -47,5 +47,12 @@ setup(
             extra_link_args=_extra,
             optional=True,
         ),
+        Extension(
+            "ledger._ion_decode",  # the twin of ledger/ion.py's loads_document
+            sources=["ledger/_ion_decode.c"],
+            extra_compile_args=_flags,
+            extra_link_args=_extra,
+            optional=True,
+        ),
     ]
 )

@@ -84,11 +84,12 @@ def split(raw: bytes) -> tuple[bytes, list[tuple[int, bytes]]]:
 
 
 def part(raw: bytes, index: int) -> bytes:
-    """The Ion binary of revision ``index``'s data in a stored block."""
+    """The Ion binary of revision ``index``'s data in a stored block (``raw`` may be a
+    buffer: the result is bytes of its own)."""
     if layout.is_whole_ion_block(raw):
-        return ion.dumps(ion.loads(raw)["revisions"][index]["data"])
+        return ion.dumps(ion.loads(bytes(raw))["revisions"][index]["data"])
     try:
-        return layout.block_part(raw, index)
+        return bytes(layout.block_part(raw, index))
     except ValueError as exc:
         raise DataError(f"a stored block is malformed: {exc}") from None
 

@@ -87,19 +87,25 @@ class Transaction:
         self.reads = ReadSet()
         self.read_ios = 0  # committed documents and revisions read from storage
         self.value_model = "may_be_bare"  # or "ion_py": rows as amazon.ion's IonPy values
-        self._known = KnownSerializations()
         self.state = "open"  # open | committed | aborted
         self.block_address: BlockAddress | None = None
         # made on first use (a read-only autocommit statement needs none of them); plain
         # attributes, not cached_property, whose lock cost ~3 us a read on every commit
         self._id: str | None = None
         self._snapshot_seq: int | None = None
+        self._known_made: KnownSerializations | None = None
 
     @property
     def id(self) -> str:
         if self._id is None:
             self._id = ion.new_id()
         return self._id
+
+    @property
+    def _known(self) -> KnownSerializations:
+        if self._known_made is None:
+            self._known_made = KnownSerializations()
+        return self._known_made
 
     @cached_property
     def _clock(self) -> _dt.datetime:
@@ -146,13 +152,14 @@ class Transaction:
         return Cursor(rows, statement, read_ios=self.read_ios - ios, processing_ms=elapsed_ms)
 
     def commit(self) -> None:
-        if self.has_writes:
+        writes = self.has_writes
+        if writes:
             self._check_open()
         elif self.state != "open":  # a read-only transaction has nothing to lose:
             self._check_open()  # its results stand however long it took
         self._release_snapshot()
         try:
-            if self.has_writes:
+            if writes:
                 self.block_address = committing.commit(self.journal, self)
         except BaseException:
             self.state = "aborted"
@@ -187,7 +194,8 @@ class Transaction:
 
     def _release_snapshot(self) -> None:
         if self._snap is not None:
-            if self.has_writes:  # what a commit checks against, read before it goes
+            if self.docs or self.catalog_changes or self.redactions:  # has_writes: what a
+                # commit checks against, read before the snapshot goes
                 _ = self.snapshot_seq, self.snapshot_catalog_seq
             self._snap.close()
             self._snap = None
@@ -293,6 +301,38 @@ class Transaction:
             keyed = iter(sorted([*keyed, *overlay], key=lambda kv: kv[0], reverse=descending))
         for _, record in keyed:
             yield record
+
+    def index_equal(self, table_id: str, index_id: str, value: Any) -> list[tuple[str, Any]] | None:
+        """``[(r.doc_id, r.data) for r in index_range(table_id, field, Bound(value),
+        Bound(value))]`` for the index ``index_id`` (a prepared point read, which looked
+        the index up when it was compiled): one cursor, no generators, no DocRecords,
+        each document decoded now; the same read set and ReadIOs.  None while this
+        transaction has writes of its own (``index_range`` overlays them)."""
+        if self.docs:
+            return None
+        start, stop = point_range(index_id, value)
+        reads = self.reads
+        reads.ranges.append((table_id, start, stop))
+        snap = self.snap
+        found = []
+        for key in snap.keys("index", start, stop):
+            doc_id = layout.index_doc_id(key)
+            row = snap.get("docs", layout.doc_key(table_id, doc_id))
+            if row is None:
+                continue
+            self.read_ios += 1
+            reads.docs[(table_id, doc_id)] = layout.doc_seq(row)
+            found.append((doc_id, ion.loads_document(blocks.row_data(snap, row))))
+        return found
+
+    def catalog_token(self) -> object | None:
+        """What a prepared statement compiled against this catalog may keep and compare
+        (``is``) to know the catalog unchanged: the committed catalog of the snapshot, or
+        None when this transaction changed the catalog.  Like a catalog lookup it enters
+        the catalog into the read set.  Called by a statement ``execute`` let run (the
+        transaction is open)."""
+        self.reads.catalog = True
+        return None if self.catalog_changes else self._committed_tables
 
     def _committed_in_range(
         self, table_id: str, start: bytes, stop: bytes | None, descending: bool
@@ -536,10 +576,22 @@ def _mark(statements: list[int], index: int) -> None:
         statements.append(index)
 
 
+_AFTER_VALUE = b"\xff" * (layout.ID_LEN + 1)  # past every doc id that follows a value
+
+
+def point_range(index_id: str, value: Any) -> tuple[bytes, bytes | None]:
+    """``key_range(index_id, Bound(value), Bound(value))``, the value encoded once."""
+    encoded = layout.index_value(value)
+    start = layout.ident(index_id) + encoded
+    if len(encoded) >= layout.MAX_INDEX_VALUE:
+        return start, prefix_end(start)
+    return start, start + _AFTER_VALUE
+
+
 def key_range(index_id: str, low: Bound | None, high: Bound | None) -> tuple[bytes, bytes | None]:
     """Index keys ``[start, stop)`` covering the bounds (a superset when truncated)."""
     prefix = layout.ident(index_id)
-    after_value = b"\xff" * (layout.ID_LEN + 1)  # past every doc id that follows a value
+    after_value = _AFTER_VALUE
     if low is None:
         start = prefix
     else:

@@ -47,6 +47,10 @@ def execute(
     ``mode`` is PartiQL's typing mode: ``"permissive"`` (a type error in an expression
     yields MISSING) or ``"strict"`` (it raises ``DataError``).
     """
+    if not bindings:  # a prepared point read runs without parse, plan cache or Runtime
+        rows = point.run_prepared(ctx, statement, params, mode)
+        if rows is not None:
+            return rows
     rt = _runtime(ctx, statement, params, mode)
     if bindings:
         rt.bindings = bindings
@@ -269,3 +273,4 @@ def plan_cache_info() -> dict[str, int]:
 
 def clear_plan_cache() -> None:
     _plans.clear()
+    point.clear_prepared()

@@ -56,6 +56,11 @@ class ReadTxn(ABC):
     def prefix(self, db: str, prefix: bytes, *, reverse: bool = False) -> Iterator[tuple[bytes, bytes]]:
         return self.range(db, prefix, prefix_end(prefix), reverse=reverse)
 
+    def keys(self, db: str, start: bytes, stop: bytes | None) -> list[bytes]:
+        """The keys with ``start <= key < stop``, in order (a point read's index lookup:
+        a list, not a generator; a backend may answer it more directly)."""
+        return [key for key, _ in self.range(db, start, stop)]
+
     def last(self, db: str) -> tuple[bytes, bytes] | None:
         for item in self.range(db, reverse=True):
             return item

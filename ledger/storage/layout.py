@@ -284,6 +284,11 @@ def decode_doc_header(value: bytes) -> DocHeader:
     return DocHeader(version, seq, ms, digest, tx_id.decode("ascii"))
 
 
+def doc_seq(value: bytes) -> int:
+    """``decode_doc_header(value).seq``, read alone (a point read's read set)."""
+    return int(_U64.unpack_from(value, 4)[0])
+
+
 def doc_place(value: bytes) -> tuple[int, int] | bytes:
     """Where a record's data is: (block seq, revision index), or the data itself in a
     format 1 record (the header followed by the document's Ion binary)."""

@@ -40,15 +40,19 @@ APPEND_FIRST = frozenset({"block_hashes", "times", "docs", "revisions", "history
 
 
 class _LmdbRead(ReadTxn):
+    """A snapshot.  Read transactions are begun with ``buffers=True`` (values are views
+    of the map, not copies); every method returns bytes."""
+
     def __init__(self, store: LmdbStore, txn: Any) -> None:
         self._store = store
         self._txn = txn
+        self._dbs = store._shared.dbs  # name -> handle (store.handle, without the call)
         self._closed = False
 
     def get(self, db: str, key: bytes) -> bytes | None:
         if db in CHUNKED and len(key) == CHUNKED[db]:
-            return _get_chunked(self._txn.cursor(db=self._store.handle(db)), key)
-        value = self._txn.get(key, db=self._store.handle(db))
+            return _get_chunked(self._txn.cursor(db=self._dbs[db]), key)
+        value = self._txn.get(key, db=self._dbs[db])
         return None if value is None else bytes(value)
 
     def last(self, db: str) -> tuple[bytes, bytes] | None:
@@ -58,11 +62,11 @@ class _LmdbRead(ReadTxn):
         range() joins."""
         if db in CHUNKED:
             return super().last(db)
-        cursor = self._txn.cursor(db=self._store.handle(db))
-        return cursor.item() if cursor.last() else None
+        cursor = self._txn.cursor(db=self._dbs[db])
+        return (bytes(cursor.key()), bytes(cursor.value())) if cursor.last() else None
 
     def get_head(self, db: str, key: bytes) -> bytes | None:
-        handle = self._store.handle(db)
+        handle = self._dbs[db]
         if db in CHUNKED:
             first = self._txn.get(key + b"\x00", db=handle)  # chunks.piece_key(key, 0)
             if first is not None:
@@ -78,11 +82,23 @@ class _LmdbRead(ReadTxn):
         *,
         reverse: bool = False,
     ) -> Iterator[tuple[bytes, bytes]]:
-        cursor = self._txn.cursor(db=self._store.handle(db))
+        cursor = self._txn.cursor(db=self._dbs[db])
         entries = _backward(cursor, start, stop) if reverse else _forward(cursor, start, stop)
         if db in CHUNKED:
             return chunks.join(CHUNKED[db], entries, reverse=reverse)
         return entries
+
+    def keys(self, db: str, start: bytes, stop: bytes | None) -> list[bytes]:
+        cursor = self._txn.cursor(db=self._dbs[db])
+        found: list[bytes] = []
+        if not cursor.set_range(start):
+            return found
+        for view in cursor.iternext(keys=True, values=False):
+            key = bytes(view)
+            if stop is not None and key >= stop:
+                break
+            found.append(key)
+        return found
 
     def close(self) -> None:
         if not self._closed:
@@ -132,14 +148,14 @@ def _get_chunked(cursor: Any, key: bytes) -> bytes | None:
     """A chunked database's value: stored whole under ``key``, or its pieces joined."""
     if not cursor.set_range(key):
         return None
-    found = cursor.key()
+    found = bytes(cursor.key())  # read snapshots give buffers
     if found == key:
         return bytes(cursor.value())
     if not _is_piece_of(found, key):
         return None
     pieces = []
     for found, piece in cursor.iternext():
-        if not _is_piece_of(found, key):
+        if not _is_piece_of(bytes(found), key):
             break
         pieces.append(piece)
     return b"".join(pieces)
@@ -160,10 +176,10 @@ def _check_chunked_key(db: str, key: bytes) -> None:
 def _forward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[tuple[bytes, bytes]]:
     found = cursor.set_range(start) if start else cursor.first()
     while found:
-        key = cursor.key()
+        key = bytes(cursor.key())
         if stop is not None and key >= stop:
             return
-        yield bytes(key), bytes(cursor.value())
+        yield key, bytes(cursor.value())
         found = cursor.next()
 
 
@@ -175,10 +191,10 @@ def _backward(cursor: Any, start: bytes | None, stop: bytes | None) -> Iterator[
     else:
         found = cursor.last()
     while found:
-        key = cursor.key()
+        key = bytes(cursor.key())
         if start is not None and key < start:
             return
-        yield bytes(key), bytes(cursor.value())
+        yield key, bytes(cursor.value())
         found = cursor.prev()
 
 
@@ -192,8 +208,9 @@ class _Env:
         self.env = _open_env(path, readonly, map_size)
         self.users = 0
         self.readers = 0
-        self.waiting = 0  # threads waiting for readers to close (to resize the map)
-        self.cond = threading.Condition()
+        self.waiting = 0  # threads waiting for the readers to go (a map grow)
+        self.lock = threading.RLock()  # readers' count; entered directly (C) on each snapshot
+        self.cond = threading.Condition(self.lock)
         self._refuse_foreign()
         try:
             self.dbs = {name: self.env.open_db(name.encode(), create=not readonly) for name in DBS}
@@ -249,6 +266,7 @@ class LmdbStore(KVStore):
         self._shared = _acquire(path, readonly, map_size)
         self._env = self._shared.env
         self._cond = self._shared.cond
+        self._lock = self._shared.lock
         self._closed = False
         self._group = GroupWriter(lambda fn: self.write(fn))
 
@@ -265,30 +283,22 @@ class LmdbStore(KVStore):
             raise
 
     def _reader_opened(self) -> None:
-        with self._cond:
+        with self._lock:
             self._shared.readers += 1
 
     def reader_closed(self) -> None:
-        with self._cond:
+        with self._lock:
             self._shared.readers -= 1
-            if self._shared.waiting:
+            if self._shared.waiting:  # a grow waits for the readers to go
                 self._cond.notify_all()
-
-    def _wait_for_readers(self, most: int, timeout: float) -> bool:
-        """With ``_cond`` held: wait until at most ``most`` snapshots are open."""
-        self._shared.waiting += 1
-        try:
-            return self._cond.wait_for(lambda: self._shared.readers <= most, timeout)
-        finally:
-            self._shared.waiting -= 1
 
     def _begin(self, *, write: bool) -> Any:
         try:
-            return self._env.begin(write=write, buffers=False)
+            return self._env.begin(write=write, buffers=not write)
         except lmdb.MapResizedError:
             # Another process grew the map: adopt its size, then retry once.
             self._adopt_size()
-            return self._env.begin(write=write, buffers=False)
+            return self._env.begin(write=write, buffers=not write)
         except lmdb.Error as exc:
             raise StorageError(f"cannot begin a transaction on {self.path}: {exc}") from exc
 
@@ -322,7 +332,7 @@ class LmdbStore(KVStore):
 
     def _grow(self) -> None:
         with self._cond:
-            if not self._wait_for_readers(0, GROW_WAIT_SECONDS):
+            if not self._wait_for(lambda: self._shared.readers == 0):
                 raise StorageError(
                     f"{self.path}: the map is full and could not grow while "
                     f"{self._shared.readers} transaction(s) stayed open"
@@ -335,8 +345,17 @@ class LmdbStore(KVStore):
 
     def _adopt_size(self) -> None:
         with self._cond:
-            self._wait_for_readers(1, GROW_WAIT_SECONDS)
+            self._wait_for(lambda: self._shared.readers <= 1)
             self._env.set_mapsize(0)
+
+    def _wait_for(self, predicate: Callable[[], bool]) -> bool:
+        """``self._cond.wait_for(predicate)`` (the caller holds it), counted as a waiter
+        so that closing readers notify."""
+        self._shared.waiting += 1
+        try:
+            return self._cond.wait_for(predicate, GROW_WAIT_SECONDS)
+        finally:
+            self._shared.waiting -= 1
 
     def map_size(self) -> int:
         return int(self._env.info()["map_size"])
