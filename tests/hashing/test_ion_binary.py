@@ -29,6 +29,7 @@ from hypothesis import strategies as st
 from ion_strategies import ion_values
 
 from ledger import ion
+from ledger.errors import DataError
 from ledger.hashing import ion_binary, native
 from ledger.journal import blocks as stored_blocks
 
@@ -121,9 +122,11 @@ def test_every_value_amazon_ion_writes_hashes_alike(value: Any) -> None:
 # Documents as users store them: what the ledger's encoder writes, the compiled path
 # must always read (a refusal would send every revision to the slow path).
 _keys = st.sampled_from(["a", "id", "VIN", "é", "x\x0b", "Owners", "n"])
+# Years 2..9998: 0001-01-01T00:00+05:30 is year 0 in UTC, which Ion cannot write (the
+# ledger refuses such a value with DataError: test_a_moment_before_year_one_is_refused).
 _stamps = st.builds(
     _dt.datetime,
-    st.integers(1, 9999), st.integers(1, 12), st.integers(1, 28), st.integers(0, 23),
+    st.integers(2, 9998), st.integers(1, 12), st.integers(1, 28), st.integers(0, 23),
     st.integers(0, 59), st.integers(0, 59), st.integers(0, 999_999),
     st.sampled_from([_dt.UTC, _dt.timezone(_dt.timedelta(hours=5, minutes=30)), None]),
 )
@@ -139,6 +142,13 @@ documents = st.recursive(
                                st.dictionaries(_keys, children, max_size=5)),
     max_leaves=20,
 )
+
+
+def test_a_moment_before_year_one_is_refused() -> None:
+    early = _dt.datetime(1, 1, 1, tzinfo=_dt.timezone(_dt.timedelta(hours=5, minutes=30)))
+    for dumps in (ion.dumps, ion.pure_dumps):
+        with pytest.raises(DataError, match="cannot encode"):
+            dumps({"a": early})
 
 
 @needs_core
