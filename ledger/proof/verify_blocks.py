@@ -153,11 +153,9 @@ def check_chunk(
     return [check_block(raw, seq, strand, index_fields) for seq, raw in chunk]
 
 
-def _check(
-    block: Any, parts: Mapping[int, bytes], seq: int, strand: str, index_fields: IndexFields
-) -> BlockFacts:
-    _require(type(block) is IonPyDict and all(k in BLOCK_FIELDS for k in block))
-    _require(_is_address(block["blockAddress"], strand, seq))
+def _hash_fields(block: Mapping[str, Any]) -> tuple[str, list[bytes], bytes, bytes, bytes]:
+    """The envelope's transaction id and hashes, each of its expected type (both
+    decodings give these fields the same Python types)."""
     tx_id = block["transactionId"]
     _require(type(tx_id) is str)
     entries = block["entriesHashList"]
@@ -166,6 +164,15 @@ def _check(
     _require(_is_hash(block_hash) and _is_hash(entries_hash))
     previous = block.get("previousBlockHash", b"")
     _require(not ("previousBlockHash" in block and not _is_hash(previous)))
+    return tx_id, entries, block_hash, entries_hash, previous
+
+
+def _check(
+    block: Any, parts: Mapping[int, bytes], seq: int, strand: str, index_fields: IndexFields
+) -> BlockFacts:
+    _require(type(block) is IonPyDict and all(k in BLOCK_FIELDS for k in block))
+    _require(_is_address(block["blockAddress"], strand, seq))
+    tx_id, entries, block_hash, entries_hash, previous = _hash_fields(block)
     ms = block_ms(block, seq)
     revisions = block.get("revisions", [])
     _require(type(revisions) is list and all(0 <= i < len(revisions) for i in parts))
@@ -278,14 +285,7 @@ def _check_plain(
     _require(type(block) is dict and block.keys() <= BLOCK_FIELDS)
     address = {"strandId": strand, "sequenceNo": seq}
     _require(_is_plain_address(block["blockAddress"], strand, seq))
-    tx_id = block["transactionId"]
-    _require(type(tx_id) is str)
-    entries = block["entriesHashList"]
-    _require(type(entries) is list and all(_is_hash(e) for e in entries))
-    block_hash, entries_hash = block["blockHash"], block["entriesHash"]
-    _require(_is_hash(block_hash) and _is_hash(entries_hash))
-    previous = block.get("previousBlockHash", b"")
-    _require(not ("previousBlockHash" in block and not _is_hash(previous)))
+    tx_id, entries, block_hash, entries_hash, previous = _hash_fields(block)
     stamp = block["blockTimestamp"]
     _require(type(stamp) is _dt.datetime)
     revisions = block.get("revisions", [])
